@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests import sibling packages from source, so no build is needed between edits.
+    alias: [
+      { find: /^@workspace-hub\/core$/, replacement: src('./core/src/index.ts') },
+      { find: /^@workspace-hub\/testing\/vitest$/, replacement: src('./testing/src/vitest.ts') },
+      { find: /^@workspace-hub\/testing$/, replacement: src('./testing/src/index.ts') },
+      { find: /^@workspace-hub\/cloud-init$/, replacement: src('./cloud-init/src/index.ts') },
+      { find: /^@workspace-hub\/hub$/, replacement: src('./hub/src/index.ts') },
+      { find: /^@workspace-hub\/client$/, replacement: src('./client/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    globalSetup: ['./testing/src/vitest-global-setup.ts'],
+    reporters: ['default', './testing/src/vitest-summary-reporter.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    env: { METADATA_SERVER_DETECTION: 'none' },
+  },
+});
