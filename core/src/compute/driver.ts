@@ -1,0 +1,79 @@
+/**
+ * What the hub needs from a compute backend. Calls start long-running work and
+ * return at once with an operation; completion is observed later by `reconcile`.
+ */
+
+/** Compute Engine's instance statuses (the local driver maps onto the same set). */
+export const INSTANCE_STATUSES = [
+  'PROVISIONING',
+  'STAGING',
+  'RUNNING',
+  'STOPPING',
+  'STOPPED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'TERMINATED',
+  'REPAIRING',
+] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+export interface InstanceState {
+  name: string;
+  zone: string;
+  status: InstanceStatus;
+  labels: Record<string, string>;
+  /** Set when the backend has a reason for the status (e.g. preemption). */
+  statusMessage?: string;
+}
+
+export interface InstanceSpec {
+  name: string;
+  zone: string;
+  machineType: string;
+  diskSizeGb: number;
+  /** Full `#cloud-config` text; goes in the `user-data` metadata key. */
+  userData: string;
+  labels: Record<string, string>;
+  /** Workspace image reference, for drivers that run it directly. */
+  image: string;
+  /** Extra environment for drivers that start the agent themselves (local). */
+  agentEnv?: Record<string, string>;
+}
+
+export interface OperationRef {
+  name: string;
+  zone: string;
+}
+
+export interface OperationState {
+  done: boolean;
+  error: { code: string; message: string } | null;
+}
+
+export interface SuspendResult {
+  operation: OperationRef;
+  /** Set when the backend refused suspend and the instance is being stopped instead. */
+  fallbackReason: string | null;
+}
+
+export interface ComputeDriver {
+  readonly kind: 'gce' | 'local';
+  create(spec: InstanceSpec, requestId: string): Promise<OperationRef>;
+  /** `null` when the instance does not exist. */
+  get(zone: string, name: string): Promise<InstanceState | null>;
+  suspend(zone: string, name: string, requestId: string): Promise<SuspendResult>;
+  /** Resumes a suspended instance or starts a stopped one. */
+  resume(zone: string, name: string, requestId: string): Promise<OperationRef>;
+  /** `null` when the instance was already gone. */
+  delete(zone: string, name: string, requestId: string): Promise<OperationRef | null>;
+  getOperation(op: OperationRef): Promise<OperationState>;
+  /** Waits up to `timeoutMs` (bounded by the backend's own wait limit). */
+  waitOperation(op: OperationRef, timeoutMs: number): Promise<OperationState>;
+  /** Instances carrying all of these labels, across the given zones. */
+  list(zones: readonly string[], labels: Record<string, string>): Promise<InstanceState[]>;
+  close?(): Promise<void>;
+}
+
+/** Labels every instance of ours carries; orphan detection relies on them. */
+export const HUB_LABEL = 'workspace-hub';
+export const WORKSPACE_LABEL = 'workspace-id';

@@ -1,0 +1,329 @@
+import type { InstancesClient, protos, ZoneOperationsClient } from '@google-cloud/compute';
+import { OAuth2Client } from 'google-auth-library';
+import { HubError, isHubError } from '../errors.js';
+import { deterministicRequestId } from '../ids.js';
+import {
+  type ComputeDriver,
+  HUB_LABEL,
+  INSTANCE_STATUSES,
+  type InstanceSpec,
+  type InstanceState,
+  type InstanceStatus,
+  type OperationRef,
+  type OperationState,
+  type SuspendResult,
+  WORKSPACE_LABEL,
+} from './driver.js';
+import { isSuspendRefusal, toHubError } from './gce-errors.js';
+
+export const COS_IMAGE = 'projects/cos-cloud/global/images/family/cos-stable';
+export const HOME_DEVICE_NAME = 'home';
+
+export interface GceDriverOptions {
+  projectId: string;
+  /** The Compute REST endpoint, e.g. `http://127.0.0.1:9000` for a fake; default Google's. */
+  endpoint?: string;
+  /** Credentials for the Compute client; default ADC. */
+  authClient?: OAuth2Client;
+  network?: string;
+  subnetwork?: string;
+  /** The workspace VMs' service account; default the project's compute default. */
+  serviceAccount?: string;
+  /** The tag the IAP firewall rule targets. */
+  networkTag?: string;
+  /**
+   * An ephemeral external IP (default none: the VM is reached through IAP, and
+   * its egress goes through Cloud NAT / Private Google Access on the subnetwork).
+   * Even with one, ingress stays closed but for IAP's range (the firewall rule).
+   */
+  externalIp?: boolean;
+  bootDiskGb?: number;
+  /**
+   * How long `suspend` looks at its operation for an immediate refusal (then it
+   * stops instead); 0 returns at once and leaves a failed suspend to reconcile.
+   */
+  suspendRefusalWaitMs?: number;
+}
+
+interface Clients {
+  instances: InstancesClient;
+  operations: ZoneOperationsClient;
+}
+
+type ComputeInstance = protos.google.cloud.compute.v1.IInstance;
+
+const STATUSES = new Set<string>(INSTANCE_STATUSES);
+
+function clientOptions(opts: GceDriverOptions) {
+  if (!opts.endpoint) return opts.authClient ? { authClient: opts.authClient } : {};
+  const url = new URL(opts.endpoint);
+  let authClient = opts.authClient;
+  if (!authClient && url.protocol === 'http:') {
+    // A plain-http endpoint is a local fake: never send real credentials to it.
+    authClient = new OAuth2Client();
+    authClient.setCredentials({
+      access_token: 'local-fake',
+      expiry_date: Date.now() + 10 * 365 * 86_400_000,
+    });
+  }
+  return {
+    apiEndpoint: url.hostname,
+    port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
+    protocol: url.protocol.replace(':', ''),
+    fallback: true,
+    ...(authClient ? { authClient } : {}),
+  };
+}
+
+function lastSegment(link: string | null | undefined): string {
+  return (link ?? '').split('/').pop() ?? '';
+}
+
+function toState(inst: ComputeInstance, zone: string): InstanceState {
+  const status = String(inst.status ?? 'PROVISIONING');
+  return {
+    name: String(inst.name),
+    zone: lastSegment(inst.zone) || zone,
+    status: (STATUSES.has(status) ? status : 'PROVISIONING') as InstanceStatus,
+    labels: { ...(inst.labels ?? {}) },
+    ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
+  };
+}
+
+/** Compute Engine. The client library is imported on first use: it is heavy, and cold starts matter. */
+export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
+  const project = opts.projectId;
+  let clients: Promise<Clients> | undefined;
+  const load = () => {
+    clients ??= import('@google-cloud/compute').then((m) => {
+      const o = clientOptions(opts);
+      return { instances: new m.InstancesClient(o), operations: new m.ZoneOperationsClient(o) };
+    });
+    return clients;
+  };
+
+  /** Starts an instance operation and returns it without waiting. */
+  async function start(
+    what: string,
+    zone: string,
+    call: (
+      c: InstancesClient,
+    ) => Promise<[{ latestResponse?: unknown; name?: string | null }, ...unknown[]]>,
+  ): Promise<OperationRef> {
+    const { instances } = await load();
+    try {
+      const [op] = await call(instances);
+      const name = (op.latestResponse as { name?: string } | undefined)?.name ?? op.name;
+      if (!name) throw new HubError('upstream_error', `${what}: GCE returned no operation`);
+      return { name, zone };
+    } catch (err) {
+      throw toHubError(err, what);
+    }
+  }
+
+  const resourceFor = (spec: InstanceSpec) => {
+    const diskType = `zones/${spec.zone}/diskTypes/pd-balanced`;
+    return {
+      name: spec.name,
+      machineType: `zones/${spec.zone}/machineTypes/${spec.machineType}`,
+      // Ours last: orphan detection and `list` rely on them, whatever the caller passed.
+      labels: { ...spec.labels, [HUB_LABEL]: 'true', [WORKSPACE_LABEL]: spec.name },
+      tags: { items: [opts.networkTag ?? 'workspace-hub'] },
+      metadata: {
+        items: [
+          { key: 'user-data', value: spec.userData },
+          { key: 'google-logging-enabled', value: 'true' },
+        ],
+      },
+      disks: [
+        {
+          boot: true,
+          autoDelete: true,
+          initializeParams: {
+            sourceImage: COS_IMAGE,
+            diskSizeGb: String(opts.bootDiskGb ?? 20),
+            diskType,
+          },
+        },
+        {
+          // The home disk: separate, so the boot disk (and image) can be replaced without losing work.
+          boot: false,
+          autoDelete: true,
+          deviceName: HOME_DEVICE_NAME,
+          initializeParams: {
+            diskName: `${spec.name}-home`,
+            diskSizeGb: String(spec.diskSizeGb),
+            diskType,
+          },
+        },
+      ],
+      networkInterfaces: [
+        {
+          ...(opts.network ? { network: opts.network } : {}),
+          ...(opts.subnetwork ? { subnetwork: opts.subnetwork } : {}),
+          ...(opts.externalIp
+            ? { accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }] }
+            : {}),
+        },
+      ],
+      serviceAccounts: [
+        {
+          email: opts.serviceAccount ?? 'default',
+          scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+        },
+      ],
+      shieldedInstanceConfig: {
+        enableSecureBoot: true,
+        enableVtpm: true,
+        enableIntegrityMonitoring: true,
+      },
+      scheduling: { automaticRestart: true, onHostMaintenance: 'MIGRATE' },
+    };
+  };
+
+  const driver: ComputeDriver = {
+    kind: 'gce',
+
+    create: (spec, requestId) =>
+      start(`insert ${spec.name}`, spec.zone, (c) =>
+        c.insert({ project, zone: spec.zone, requestId, instanceResource: resourceFor(spec) }),
+      ),
+
+    async get(zone, name) {
+      const { instances } = await load();
+      try {
+        const [inst] = await instances.get({ project, zone, instance: name });
+        return toState(inst, zone);
+      } catch (err) {
+        const e = toHubError(err, `get ${name}`);
+        if (e.code === 'not_found') return null;
+        throw e;
+      }
+    },
+
+    async suspend(zone, name, requestId): Promise<SuspendResult> {
+      let refusal: string;
+      try {
+        const operation = await start(`suspend ${name}`, zone, (c) =>
+          c.suspend({ project, zone, instance: name, requestId }),
+        );
+        // GCE may also accept the call and fail the operation straight away; a short
+        // look lets the stop fallback follow at once instead of leaving a failed suspend.
+        const waitMs = opts.suspendRefusalWaitMs ?? 2000;
+        const state = waitMs > 0 ? await driver.waitOperation(operation, waitMs) : null;
+        if (!state?.error || !isSuspendRefusal(state.error))
+          return { operation, fallbackReason: null };
+        refusal = state.error.message;
+      } catch (err) {
+        if (!isHubError(err) || !isSuspendRefusal(err)) throw err;
+        refusal = err.message.replace(/^suspend [^:]+: /, '');
+      }
+      const operation = await start(`stop ${name}`, zone, (c) =>
+        c.stop({
+          project,
+          zone,
+          instance: name,
+          requestId: deterministicRequestId(requestId, 'stop-instead'),
+        }),
+      );
+      return {
+        operation,
+        fallbackReason: `GCE refused to suspend (${refusal}); stopped instead, so memory and open terminals are not kept`,
+      };
+    },
+
+    async resume(zone, name, requestId) {
+      const current = await driver.get(zone, name);
+      if (!current) throw new HubError('not_found', `instance ${name} not found in ${zone}`);
+      if (current.status === 'SUSPENDED' || current.status === 'SUSPENDING')
+        return start(`resume ${name}`, zone, (c) =>
+          c.resume({ project, zone, instance: name, requestId }),
+        );
+      return start(`start ${name}`, zone, (c) =>
+        c.start({ project, zone, instance: name, requestId }),
+      );
+    },
+
+    async delete(zone, name, requestId) {
+      try {
+        return await start(`delete ${name}`, zone, (c) =>
+          c.delete({ project, zone, instance: name, requestId }),
+        );
+      } catch (err) {
+        if (isHubError(err, 'not_found')) return null;
+        throw err;
+      }
+    },
+
+    async getOperation(op) {
+      const { operations } = await load();
+      try {
+        const [o] = await operations.get({ project, zone: op.zone, operation: op.name });
+        return operationState(o);
+      } catch (err) {
+        throw toHubError(err, `operation ${op.name}`);
+      }
+    },
+
+    async waitOperation(op, timeoutMs) {
+      const { operations } = await load();
+      const deadline = Date.now() + timeoutMs;
+      const request = { project, zone: op.zone, operation: op.name };
+      for (;;) {
+        const left = deadline - Date.now();
+        if (left <= 0) return driver.getOperation(op);
+        try {
+          // GCE's wait returns after at most ~2 minutes, DONE or not; our deadline may be sooner.
+          const [o] = await operations.wait(request, { timeout: left, retry: null });
+          const state = operationState(o);
+          if (state.done) return state;
+        } catch (err) {
+          const e = toHubError(err, `operation ${op.name}`);
+          // The client gave up at our deadline: not an error, just not done yet.
+          if (!isDeadlineExceeded(err)) throw e;
+        }
+      }
+    },
+
+    async list(zones, labels) {
+      const { instances } = await load();
+      const filter = Object.entries(labels)
+        .map(([k, v]) => `labels.${k} = "${v}"`)
+        .join(' AND ');
+      const out: InstanceState[] = [];
+      for (const zone of zones) {
+        try {
+          const [items] = await instances.list({ project, zone, filter });
+          out.push(...items.map((i) => toState(i, zone)));
+        } catch (err) {
+          throw toHubError(err, `list instances in ${zone}`);
+        }
+      }
+      return out;
+    },
+
+    async close() {
+      if (!clients) return;
+      const c = await clients;
+      await Promise.all([c.instances.close(), c.operations.close()]);
+    },
+  };
+  return driver;
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 4;
+}
+
+function operationState(o: {
+  status?: unknown;
+  error?: { errors?: Array<{ code?: string | null; message?: string | null }> | null } | null;
+}): OperationState {
+  const first = o.error?.errors?.[0];
+  return {
+    done: String(o.status) === 'DONE',
+    error: first
+      ? { code: first.code ?? 'UNKNOWN', message: first.message ?? 'operation failed' }
+      : null,
+  };
+}

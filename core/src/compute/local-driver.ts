@@ -1,0 +1,218 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HubError } from '../errors.js';
+import { freeLoopbackPort } from '../net.js';
+import type {
+  ComputeDriver,
+  InstanceSpec,
+  InstanceState,
+  InstanceStatus,
+  OperationRef,
+  OperationState,
+  SuspendResult,
+} from './driver.js';
+import { signalTree } from './process-tree.js';
+
+export interface LocalDriverOptions {
+  /** Each workspace gets `<dataDir>/workspaces/<name>/home`. */
+  dataDir: string;
+  /** How to run the agent: e.g. `[process.execPath, 'vm-agent/dist/main.js']`. */
+  agentCommand: readonly string[];
+  /** Where the agents call back. */
+  hubUrl: string;
+}
+
+interface LocalInstance {
+  spec: InstanceSpec;
+  status: InstanceStatus;
+  port: number;
+  dir: string;
+  child: ChildProcess | null;
+}
+
+/**
+ * Workspaces as vm-agent processes on 127.0.0.1, for `npm start` and the
+ * end-to-end tests. Suspend is SIGSTOP of the agent and its shells (memory and
+ * terminals kept, as on GCE); resume is SIGCONT; delete kills and removes.
+ * Operations complete at once. State lives in this process: stopping the hub
+ * stops its workspaces.
+ */
+export class LocalDriver implements ComputeDriver {
+  readonly kind = 'local' as const;
+  private readonly instances = new Map<string, LocalInstance>();
+  private readonly operations = new Map<string, OperationState>();
+  private readonly byRequestId = new Map<string, OperationRef>();
+  private opCounter = 0;
+
+  constructor(private readonly opts: LocalDriverOptions) {}
+
+  private key(zone: string, name: string) {
+    return `${zone}/${name}`;
+  }
+
+  private find(zone: string, name: string): LocalInstance {
+    const inst = this.instances.get(this.key(zone, name));
+    if (!inst) throw new HubError('not_found', `instance ${name} not found in ${zone}`);
+    return inst;
+  }
+
+  private op(
+    zone: string,
+    requestId: string,
+    run: () => void | Promise<void>,
+  ): Promise<OperationRef> {
+    const seen = this.byRequestId.get(requestId);
+    if (seen) return Promise.resolve(seen);
+    const ref = { name: `local-op-${++this.opCounter}`, zone };
+    this.byRequestId.set(requestId, ref);
+    return Promise.resolve(run()).then(
+      () => {
+        this.operations.set(ref.name, { done: true, error: null });
+        return ref;
+      },
+      (err: unknown) => {
+        this.operations.set(ref.name, {
+          done: true,
+          error: { code: 'local', message: String(err) },
+        });
+        return ref;
+      },
+    );
+  }
+
+  private startAgent(inst: LocalInstance): void {
+    const home = join(inst.dir, 'home');
+    mkdirSync(home, { recursive: true });
+    const [cmd, ...args] = this.opts.agentCommand;
+    const log = createWriteStream(join(inst.dir, 'agent.log'), { flags: 'a' });
+    const child = spawn(cmd!, args, {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        LANG: process.env.LANG ?? 'C.UTF-8',
+        SHELL: process.env.SHELL ?? '/bin/bash',
+        ...inst.spec.agentEnv,
+        AGENT_PORT: String(inst.port),
+        AGENT_LISTEN_HOST: '127.0.0.1',
+        AGENT_HOME: home,
+        HUB_URL: this.opts.hubUrl,
+        WORKSPACE_ID: inst.spec.labels['workspace-id'] ?? inst.spec.name,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    child.once('exit', () => {
+      if (inst.child === child) {
+        inst.child = null;
+        if (inst.status !== 'STOPPING') inst.status = 'TERMINATED';
+      }
+    });
+    inst.child = child;
+    inst.status = 'RUNNING';
+  }
+
+  async create(spec: InstanceSpec, requestId: string): Promise<OperationRef> {
+    const k = this.key(spec.zone, spec.name);
+    if (this.instances.has(k) && !this.byRequestId.has(requestId))
+      throw new HubError('conflict', `instance ${spec.name} already exists`);
+    return this.op(spec.zone, requestId, async () => {
+      const inst: LocalInstance = {
+        spec,
+        status: 'PROVISIONING',
+        port: await freeLoopbackPort(),
+        dir: join(this.opts.dataDir, 'workspaces', spec.name),
+        child: null,
+      };
+      this.instances.set(k, inst);
+      this.startAgent(inst);
+    });
+  }
+
+  async get(zone: string, name: string): Promise<InstanceState | null> {
+    const inst = this.instances.get(this.key(zone, name));
+    if (!inst) return null;
+    return { name, zone, status: inst.status, labels: { ...inst.spec.labels } };
+  }
+
+  /** The loopback port the workspace's agent listens on. */
+  agentPort(zone: string, name: string): number | null {
+    return this.instances.get(this.key(zone, name))?.port ?? null;
+  }
+
+  async suspend(zone: string, name: string, requestId: string): Promise<SuspendResult> {
+    const inst = this.find(zone, name);
+    if (inst.status !== 'RUNNING')
+      throw new HubError(
+        'invalid_argument',
+        `instance ${name} is ${inst.status}; only RUNNING can be suspended`,
+      );
+    const operation = await this.op(zone, requestId, () => {
+      if (inst.child?.pid) signalTree(inst.child.pid, 'SIGSTOP');
+      inst.status = 'SUSPENDED';
+    });
+    return { operation, fallbackReason: null };
+  }
+
+  async resume(zone: string, name: string, requestId: string): Promise<OperationRef> {
+    const inst = this.find(zone, name);
+    return this.op(zone, requestId, () => {
+      if (inst.status === 'SUSPENDED' && inst.child?.pid) {
+        signalTree(inst.child.pid, 'SIGCONT');
+        inst.status = 'RUNNING';
+      } else if (inst.status === 'TERMINATED' || inst.status === 'STOPPED') {
+        this.startAgent(inst);
+      }
+    });
+  }
+
+  async delete(zone: string, name: string, requestId: string): Promise<OperationRef | null> {
+    const inst = this.instances.get(this.key(zone, name));
+    if (!inst) return this.byRequestId.get(requestId) ?? null;
+    return this.op(zone, requestId, async () => {
+      await this.kill(inst);
+      rmSync(inst.dir, { recursive: true, force: true });
+      this.instances.delete(this.key(zone, name));
+    });
+  }
+
+  private async kill(inst: LocalInstance): Promise<void> {
+    const child = inst.child;
+    inst.status = 'STOPPING';
+    if (!child?.pid || child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    signalTree(child.pid, 'SIGKILL');
+    await exited;
+  }
+
+  async getOperation(op: OperationRef): Promise<OperationState> {
+    const state = this.operations.get(op.name);
+    if (!state) throw new HubError('not_found', `operation ${op.name} not found`);
+    return state;
+  }
+
+  async waitOperation(op: OperationRef): Promise<OperationState> {
+    return this.getOperation(op);
+  }
+
+  async list(zones: readonly string[], labels: Record<string, string>): Promise<InstanceState[]> {
+    const out: InstanceState[] = [];
+    for (const inst of this.instances.values()) {
+      if (!zones.includes(inst.spec.zone)) continue;
+      if (Object.entries(labels).some(([k, v]) => inst.spec.labels[k] !== v)) continue;
+      out.push({
+        name: inst.spec.name,
+        zone: inst.spec.zone,
+        status: inst.status,
+        labels: { ...inst.spec.labels },
+      });
+    }
+    return out;
+  }
+
+  /** Stops every agent (the hub is shutting down); their folders stay until deleted. */
+  async close(): Promise<void> {
+    await Promise.all([...this.instances.values()].map((i) => this.kill(i)));
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Stable error codes. The hub maps them to HTTP statuses; drivers and the store
+ * throw `HubError` so callers never parse vendor messages.
+ */
+export const ERROR_STATUS = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  quota_exceeded: 429,
+  upstream_unavailable: 503,
+  upstream_error: 502,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class HubError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function isHubError(err: unknown, code?: ErrorCode): err is HubError {
+  return err instanceof HubError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,137 @@
+import type { ComputeDriver, InstanceSpec } from './compute/driver.js';
+import { HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
+import { HubError } from './errors.js';
+import { deterministicRequestId, newWorkspaceId } from './ids.js';
+import type { CreateWorkspaceBody } from './schema/api.js';
+import type { Workspace } from './schema/workspace.js';
+import type { WorkspaceStore } from './store/workspace-store.js';
+import { recordFailure } from './transitions.js';
+
+export interface Owner {
+  sub: string;
+  email: string;
+}
+
+/** The deployment's rules for new workspaces (from the hub's configuration). */
+export interface ProvisionPolicy {
+  projectId: string;
+  defaultZone: string;
+  allowedZones: readonly string[];
+  defaultMachineType: string;
+  allowedMachineTypes: readonly string[];
+  defaultDiskSizeGb: number;
+  defaultImageTag: string;
+  idleTimeoutMinutes: number;
+  maxWorkspacesPerUser?: number;
+}
+
+export interface ProvisionDeps {
+  store: WorkspaceStore;
+  driver: ComputeDriver;
+  policy: ProvisionPolicy;
+  /** Builds what the driver needs beyond the document (user-data, image, agent env). */
+  instanceExtras(ws: Workspace): Promise<Pick<InstanceSpec, 'userData' | 'image' | 'agentEnv'>>;
+}
+
+function pick(
+  value: string | undefined,
+  fallback: string,
+  allowed: readonly string[],
+  field: string,
+) {
+  const v = value ?? fallback;
+  if (allowed.length > 0 && !allowed.includes(v))
+    throw new HubError(
+      'invalid_argument',
+      `${field} ${v} is not allowed here; allowed: ${allowed.join(', ')}`,
+      {
+        field,
+      },
+    );
+  return v;
+}
+
+/** The new workspace's document, before anything is written. */
+export function newWorkspace(
+  owner: Owner,
+  body: CreateWorkspaceBody,
+  policy: ProvisionPolicy,
+  now: Date,
+): Workspace {
+  const id = newWorkspaceId();
+  const t = now.toISOString();
+  return {
+    id,
+    owner_id: owner.sub,
+    owner_email: owner.email,
+    instance_name: id,
+    zone: pick(body.zone, policy.defaultZone, policy.allowedZones, 'zone'),
+    project_id: policy.projectId,
+    image_tag: body.image_tag ?? policy.defaultImageTag,
+    machine_type: pick(
+      body.machine_type,
+      policy.defaultMachineType,
+      policy.allowedMachineTypes,
+      'machine_type',
+    ),
+    disk_size_gb: body.disk_size_gb ?? policy.defaultDiskSizeGb,
+    status: 'PROVISIONING',
+    status_reason: null,
+    last_connected_at: null,
+    last_activity_at: t,
+    last_device_id: body.device_id ?? null,
+    idle_timeout_minutes: body.idle_timeout_minutes ?? policy.idleTimeoutMinutes,
+    deadline: null,
+    metadata: {
+      repo: body.repo ?? null,
+      branch: body.branch ?? null,
+      device_id: body.device_id ?? null,
+    },
+    agent: null,
+    operation: { name: null, kind: 'insert', started_at: t },
+    error: null,
+    created_at: t,
+    updated_at: t,
+    version: 1,
+  };
+}
+
+/**
+ * Creates the document (idempotently, within quota), then asks the driver for
+ * the instance. A retried request with the same idempotency key returns the
+ * first workspace; its insert carries the same requestId, so GCE makes one VM.
+ */
+export async function provisionWorkspace(
+  deps: ProvisionDeps,
+  owner: Owner,
+  body: CreateWorkspaceBody,
+  opts: { idempotencyKey?: string; now?: Date } = {},
+): Promise<{ workspace: Workspace; created: boolean }> {
+  const draft = newWorkspace(owner, body, deps.policy, opts.now ?? new Date());
+  const { workspace, created } = await deps.store.create(draft, {
+    idempotencyKey: opts.idempotencyKey,
+    maxPerOwner: deps.policy.maxWorkspacesPerUser,
+  });
+  if (!created) return { workspace, created };
+  try {
+    const extras = await deps.instanceExtras(workspace);
+    const op = await deps.driver.create(
+      {
+        name: workspace.instance_name,
+        zone: workspace.zone,
+        machineType: workspace.machine_type,
+        diskSizeGb: workspace.disk_size_gb,
+        labels: { [HUB_LABEL]: 'true', [WORKSPACE_LABEL]: workspace.id },
+        ...extras,
+      },
+      deterministicRequestId(workspace.id, 'insert'),
+    );
+    const recorded = await deps.store.updateIfVersion(workspace.id, workspace.version, {
+      operation: { name: op.name, kind: 'insert', started_at: workspace.created_at },
+    });
+    return { workspace: recorded ?? (await deps.store.get(workspace.id)) ?? workspace, created };
+  } catch (err) {
+    await recordFailure(deps.store, workspace.id, workspace.version, err);
+    throw err;
+  }
+}

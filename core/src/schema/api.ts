@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { Workspace, WorkspaceStatus } from './workspace.js';
+
+const Name = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase RFC 1035 name');
+
+export const DeviceId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
+
+export const CreateWorkspaceBody = z.strictObject({
+  repo: z.string().max(2048).optional(),
+  branch: z
+    .string()
+    .max(255)
+    .regex(/^[^\s~^:?*[\\]+$/, 'is not a valid git branch name')
+    .optional(),
+  machine_type: Name.optional(),
+  zone: z
+    .string()
+    .regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone like europe-west1-b')
+    .optional(),
+  disk_size_gb: z.number().int().min(10).max(4096).optional(),
+  image_tag: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a container image tag')
+    .optional(),
+  idle_timeout_minutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .optional(),
+  device_id: DeviceId.optional(),
+});
+export type CreateWorkspaceBody = z.infer<typeof CreateWorkspaceBody>;
+
+export const ListWorkspacesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  page_token: z.string().max(512).optional(),
+  status: WorkspaceStatus.optional(),
+  /** `all` lists every user's workspaces; admins only. */
+  scope: z.enum(['mine', 'all']).default('mine'),
+});
+export type ListWorkspacesQuery = z.infer<typeof ListWorkspacesQuery>;
+
+export const WorkspaceList = z.object({
+  workspaces: z.array(Workspace),
+  next_page_token: z.string().nullable(),
+});
+export type WorkspaceList = z.infer<typeof WorkspaceList>;
+
+export const ConnectBody = z.strictObject({ device_id: DeviceId });
+export type ConnectBody = z.infer<typeof ConnectBody>;
+export const ExtendBody = z.strictObject({ minutes: z.number().int().min(1) });
+export type ExtendBody = z.infer<typeof ExtendBody>;
+
+/** `GET /workspaces/:id/status`: the reconciled workspace and what GCE says now. */
+export const WorkspaceStatusReport = z.object({
+  workspace: Workspace,
+  instance_status: z.string().nullable(),
+  deadline: z.string().nullable(),
+});
+export type WorkspaceStatusReport = z.infer<typeof WorkspaceStatusReport>;
+
+/** RFC 9457 problem details, with our stable `code`. */
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  field: z.string().optional(),
+  current_status: WorkspaceStatus.optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+// Per-user resources (/me) and the vm-agent's callbacks: shared by the hub, the client and the agent.
+
+/** A device's SSH public key, as `/me/keys` returns it. */
+export const SshKey = z.object({
+  name: z.string(),
+  owner_id: z.string(),
+  owner_email: z.string(),
+  public_key: z.string(),
+  fingerprint: z.string(),
+  created_at: z.string(),
+});
+export type SshKey = z.infer<typeof SshKey>;
+
+export const PutKeyBody = z.strictObject({ public_key: z.string().min(1).max(16_384) });
+export type PutKeyBody = z.infer<typeof PutKeyBody>;
+
+/** A settings blob, as `/me/sync/:name` returns it. */
+export const SyncBlob = z.object({
+  name: z.string(),
+  content: z.string(),
+  version: z.number().int(),
+  etag: z.string(),
+  device_id: z.string().nullable(),
+  updated_at: z.string(),
+});
+export type SyncBlob = z.infer<typeof SyncBlob>;
+
+export const PutSyncBody = z.strictObject({
+  content: z.string(),
+  device_id: z.string().max(64).optional(),
+});
+export type PutSyncBody = z.infer<typeof PutSyncBody>;
+
+/** `POST /agent/ready`: sent at start and after every resume. */
+export const AgentReadyBody = z.strictObject({
+  workspace_id: z.string(),
+  agent_version: z.string().max(64),
+  host_key_fingerprint: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an OpenSSH SHA256 fingerprint'),
+  port: z.number().int().min(1).max(65535),
+  host_public_key: z.string().max(8192).optional(),
+});
+export type AgentReadyBody = z.infer<typeof AgentReadyBody>;
+
+/** `POST /agent/heartbeat`: activity since the last one. */
+export const AgentHeartbeatBody = z.strictObject({
+  workspace_id: z.string(),
+  last_activity_at: z.iso.datetime({ offset: true }),
+  sessions: z.number().int().min(0),
+  attached_devices: z.array(z.string().max(64)).max(100).default([]),
+});
+export type AgentHeartbeatBody = z.infer<typeof AgentHeartbeatBody>;
+
+/** The hub's answer to a callback; `report_ready` asks a resumed agent to report ready. */
+export const AgentAck = z.object({ ok: z.boolean(), report_ready: z.boolean() });
+export type AgentAck = z.infer<typeof AgentAck>;
+
+/** `GET /agent/authorized-keys`. */
+export const AuthorizedKeys = z.object({
+  keys: z.array(z.object({ name: z.string(), public_key: z.string(), owner: z.string() })),
+});
+export type AuthorizedKeys = z.infer<typeof AuthorizedKeys>;

@@ -1,0 +1,100 @@
+import { testFirestore } from '@workspace-hub/testing/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isHubError } from '../errors.js';
+import { newWorkspaceId } from '../ids.js';
+import type { Workspace } from '../schema/workspace.js';
+import { WorkspaceStore } from './workspace-store.js';
+
+const { db } = testFirestore();
+const store = new WorkspaceStore(db);
+
+function sample(owner: string, createdAt: Date): Workspace {
+  const id = newWorkspaceId();
+  const t = createdAt.toISOString();
+  return {
+    id,
+    owner_id: owner,
+    owner_email: `${owner}@example.com`,
+    instance_name: id,
+    zone: 'europe-west1-b',
+    project_id: 'p',
+    image_tag: 'latest',
+    machine_type: 'e2-standard-4',
+    disk_size_gb: 50,
+    status: 'PROVISIONING',
+    status_reason: null,
+    last_connected_at: null,
+    last_activity_at: t,
+    last_device_id: null,
+    idle_timeout_minutes: 240,
+    deadline: null,
+    metadata: { repo: null, branch: null, device_id: null },
+    agent: null,
+    operation: { name: null, kind: 'insert', started_at: t },
+    error: null,
+    created_at: t,
+    updated_at: t,
+    version: 1,
+  };
+}
+
+afterAll(() => db.terminate());
+
+describe('WorkspaceStore', () => {
+  const base = Date.parse('2026-01-01T00:00:00Z');
+  beforeAll(async () => {
+    for (let i = 0; i < 7; i++) await store.create(sample('alice', new Date(base + i * 1000)));
+    await store.create(sample('bob', new Date(base)));
+  });
+
+  it('round-trips a workspace with times as ISO strings', async () => {
+    const ws = sample('carol', new Date(base));
+    await store.create(ws);
+    expect(await store.get(ws.id)).toEqual(ws);
+  });
+
+  it('pages through one owner, newest first, without gaps or repeats', async () => {
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await store.list({ ownerId: 'alice', limit: 3, pageToken: token });
+      seen.push(...page.workspaces.map((w) => w.created_at));
+      token = page.nextPageToken ?? undefined;
+    } while (token);
+    expect(seen).toHaveLength(7);
+    expect([...seen].sort().reverse()).toEqual(seen);
+  });
+
+  it('rejects a forged page token naming the field', async () => {
+    const err = await store.list({ limit: 3, pageToken: 'bm90LWpzb24' }).catch((e) => e);
+    expect(isHubError(err, 'invalid_argument')).toBe(true);
+    expect(err.extra.field).toBe('page_token');
+  });
+
+  it('bumps the version on every write and serializes concurrent mutations', async () => {
+    const ws = sample('dave', new Date(base));
+    await store.create(ws);
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        store.mutate(ws.id, (cur) => ({
+          mutation: { idle_timeout_minutes: cur.idle_timeout_minutes + 1 },
+          value: null,
+        })),
+      ),
+    );
+    const after = await store.get(ws.id);
+    expect(after?.version).toBe(11);
+    expect(after?.idle_timeout_minutes).toBe(250);
+  });
+
+  it('returns the first workspace for a repeated idempotency key and enforces the quota', async () => {
+    const a = sample('erin', new Date(base));
+    const b = sample('erin', new Date(base));
+    const first = await store.create(a, { idempotencyKey: 'k1', maxPerOwner: 1 });
+    const again = await store.create(b, { idempotencyKey: 'k1', maxPerOwner: 1 });
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ workspace: a, created: false });
+    const over = await store.create(b, { maxPerOwner: 1 }).catch((e) => e);
+    expect(isHubError(over, 'quota_exceeded')).toBe(true);
+  });
+});

@@ -1,0 +1,298 @@
+import { createHash } from 'node:crypto';
+import {
+  FieldPath,
+  type Firestore,
+  type Query,
+  Timestamp,
+  type Transaction,
+} from '@google-cloud/firestore';
+import { HubError } from '../errors.js';
+import type { Workspace, WorkspaceStatus } from '../schema/workspace.js';
+import { decodeWorkspace, encodeWorkspace } from './firestore-codec.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
+
+export const WORKSPACES = 'workspaces';
+const IDEMPOTENCY = 'idempotency_keys';
+/** Many requests may race on one workspace (e.g. a burst of start/stop); let them queue. */
+const TRANSACTION_OPTIONS = { maxAttempts: 30 };
+
+export interface ListOptions {
+  /** Restrict to one owner; omit for every workspace (admins, cleanup). */
+  ownerId?: string;
+  status?: WorkspaceStatus;
+  limit: number;
+  pageToken?: string;
+}
+
+export interface Page {
+  workspaces: Workspace[];
+  nextPageToken: string | null;
+}
+
+/** What a mutation returns: the fields to change, `'delete'`, or `null` for no write. */
+export type Mutation = Partial<Workspace> | 'delete' | null;
+
+export interface MutateResult<T> {
+  before: Workspace;
+  /** The workspace after the write; `null` when it was deleted. */
+  after: Workspace | null;
+  written: boolean;
+  value: T;
+}
+
+export interface CreateOptions {
+  /** Refuse when the owner already has this many workspaces. */
+  maxPerOwner?: number;
+  /** Same owner + key returns the first workspace instead of creating one. */
+  idempotencyKey?: string;
+}
+
+/**
+ * Workspace state in Firestore. Every write goes through a transaction that
+ * re-reads the document and bumps `version`, so concurrent writers serialize
+ * and a claim made from a stale read is refused.
+ */
+export class WorkspaceStore {
+  constructor(readonly db: Firestore) {}
+
+  private ref(id: string) {
+    return this.db.collection(WORKSPACES).doc(id);
+  }
+
+  async get(id: string): Promise<Workspace | null> {
+    return (await this.getSnapshot(id))?.workspace ?? null;
+  }
+
+  /** The workspace with its update time, for a later `compareAndSet`. */
+  async getSnapshot(id: string): Promise<WorkspaceSnapshot | null> {
+    const snap = await this.ref(id).get();
+    return snap.exists
+      ? { workspace: decodeWorkspace(snap.data()!), updateTime: snap.updateTime! }
+      : null;
+  }
+
+  /** Creates `ws`; returns the existing one instead when the idempotency key was used before. */
+  async create(
+    ws: Workspace,
+    opts: CreateOptions = {},
+  ): Promise<{ workspace: Workspace; created: boolean }> {
+    const keyRef = opts.idempotencyKey
+      ? this.db
+          .collection(IDEMPOTENCY)
+          .doc(
+            createHash('sha256').update(`${ws.owner_id}\u0000${opts.idempotencyKey}`).digest('hex'),
+          )
+      : null;
+    return this.db.runTransaction(async (tx) => {
+      if (keyRef) {
+        const key = await tx.get(keyRef);
+        if (key.exists) {
+          const existing = await tx.get(this.ref(key.data()!.workspace_id as string));
+          if (existing.exists)
+            return { workspace: decodeWorkspace(existing.data()!), created: false };
+        }
+      }
+      if (opts.maxPerOwner !== undefined) {
+        const count = await tx.get(
+          this.db.collection(WORKSPACES).where('owner_id', '==', ws.owner_id).count(),
+        );
+        if (count.data().count >= opts.maxPerOwner)
+          throw new HubError(
+            'quota_exceeded',
+            `you already have ${count.data().count} workspaces; the limit is ${opts.maxPerOwner}`,
+          );
+      }
+      tx.create(this.ref(ws.id), encodeWorkspace(ws));
+      if (keyRef)
+        tx.set(keyRef, {
+          workspace_id: ws.id,
+          owner_id: ws.owner_id,
+          created_at: Timestamp.now(),
+        });
+      return { workspace: ws, created: true };
+    }, TRANSACTION_OPTIONS);
+  }
+
+  /**
+   * Reads the workspace in a transaction, lets `decide` choose a mutation, and
+   * writes it with `version + 1`. `decide` may run more than once (Firestore
+   * retries contended transactions), so it must be pure.
+   */
+  async mutate<T>(
+    id: string,
+    decide: (ws: Workspace, tx: Transaction) => { mutation: Mutation; value: T },
+  ): Promise<MutateResult<T>> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(this.ref(id));
+      if (!snap.exists) throw new HubError('not_found', `workspace ${id} not found`);
+      const before = decodeWorkspace(snap.data()!);
+      const { mutation, value } = decide(before, tx);
+      if (mutation === null) return { before, after: before, written: false, value };
+      if (mutation === 'delete') {
+        tx.delete(this.ref(id), { lastUpdateTime: snap.updateTime! });
+        return { before, after: null, written: true, value };
+      }
+      const after: Workspace = {
+        ...before,
+        ...mutation,
+        version: before.version + 1,
+        updated_at: new Date().toISOString(),
+      };
+      tx.set(this.ref(id), encodeWorkspace(after), {});
+      return { before, after, written: true, value };
+    }, TRANSACTION_OPTIONS);
+  }
+
+  /** Applies `patch` only if the document is still at `version`; returns null otherwise. */
+  async updateIfVersion(
+    id: string,
+    version: number,
+    patch: Partial<Workspace>,
+  ): Promise<Workspace | null> {
+    const r = await this.mutate(id, (ws) => ({
+      mutation: ws.version === version ? patch : null,
+      value: ws.version === version,
+    }));
+    return r.value ? r.after : null;
+  }
+
+  async list(opts: ListOptions): Promise<Page> {
+    let q: Query = this.db.collection(WORKSPACES);
+    if (opts.ownerId !== undefined) q = q.where('owner_id', '==', opts.ownerId);
+    if (opts.status !== undefined) q = q.where('status', '==', opts.status);
+    q = q.orderBy('created_at', 'desc').orderBy(FieldPath.documentId(), 'desc');
+    if (opts.pageToken) {
+      const cursor = decodePageToken(opts.pageToken);
+      q = q.startAfter(Timestamp.fromDate(new Date(cursor.c)), cursor.i);
+    }
+    const snap = await q.limit(opts.limit + 1).get();
+    const docs = snap.docs.slice(0, opts.limit);
+    const workspaces = docs.map((d) => decodeWorkspace(d.data()));
+    const last = workspaces.at(-1);
+    return {
+      workspaces,
+      nextPageToken:
+        snap.docs.length > opts.limit && last
+          ? encodePageToken({ c: last.created_at, i: last.id })
+          : null,
+    };
+  }
+
+  /**
+   * Workspaces in `status` whose `field` is at or before `before`, oldest
+   * first, page by page, each with the update time a later compare-and-set
+   * write can be conditioned on.
+   */
+  async *scan(
+    status: WorkspaceStatus,
+    field: 'deadline' | 'updated_at',
+    before: Date,
+    pageSize = 200,
+  ): AsyncGenerator<WorkspaceSnapshot[]> {
+    let q = this.db
+      .collection(WORKSPACES)
+      .where('status', '==', status)
+      .where(field, '<=', Timestamp.fromDate(before))
+      .orderBy(field)
+      .orderBy(FieldPath.documentId())
+      .limit(pageSize);
+    for (;;) {
+      const snap = await q.get();
+      if (snap.empty) return;
+      yield snap.docs.map((d) => ({
+        workspace: decodeWorkspace(d.data()),
+        updateTime: d.updateTime,
+      }));
+      if (snap.size < pageSize) return;
+      const last = snap.docs.at(-1)!;
+      q = q.startAfter(last.get(field), last.id);
+    }
+  }
+
+  /**
+   * Compare-and-set writes that travel together (Firestore's BulkWriter): each
+   * still applies or fails on its own precondition, but hundreds share a few
+   * round trips. For sweeps over many workspaces; `close` flushes.
+   */
+  bulkCompareAndSet(): { set: CompareAndSet; close(): Promise<void> } {
+    // No ramp-up throttling (500 writes/s at first): a sweep's writes are
+    // bounded by its page size and concurrency already.
+    const writer = this.db.bulkWriter({ throttling: false });
+    // BulkWriter sends only full batches by itself; a writer waiting for its
+    // result would wait forever on a half-full one, so flush once per turn.
+    let flushQueued = false;
+    const flushSoon = () => {
+      if (flushQueued) return;
+      flushQueued = true;
+      setImmediate(() => {
+        flushQueued = false;
+        void writer.flush();
+      });
+    };
+    return {
+      set: async (snap, patch) => {
+        const after = this.next(snap, patch);
+        try {
+          const pending = writer.update(this.ref(after.id), encodeWorkspace(after), {
+            lastUpdateTime: snap.updateTime,
+          });
+          flushSoon();
+          const r = await pending;
+          return { workspace: after, updateTime: r.writeTime };
+        } catch (err) {
+          if (isPreconditionFailure(err)) return null;
+          throw err;
+        }
+      },
+      close: () => writer.close(),
+    };
+  }
+
+  private next(snap: WorkspaceSnapshot, patch: Partial<Workspace>): Workspace {
+    return {
+      ...snap.workspace,
+      ...patch,
+      version: snap.workspace.version + 1,
+      updated_at: new Date().toISOString(),
+    };
+  }
+
+  /**
+   * One write, applied only if the document has not changed since `snap` was
+   * read (Firestore's update-time precondition): a transaction's guarantee for
+   * a single document without its extra round trips. Returns the written
+   * snapshot, or null when someone else wrote first.
+   */
+  async compareAndSet(
+    snap: WorkspaceSnapshot,
+    patch: Partial<Workspace>,
+  ): Promise<WorkspaceSnapshot | null> {
+    const after = this.next(snap, patch);
+    try {
+      const r = await this.ref(after.id).update(encodeWorkspace(after), {
+        lastUpdateTime: snap.updateTime,
+      });
+      return { workspace: after, updateTime: r.writeTime };
+    } catch (err) {
+      if (isPreconditionFailure(err)) return null;
+      throw err;
+    }
+  }
+}
+
+/** FAILED_PRECONDITION: changed since read; NOT_FOUND: deleted since read. */
+function isPreconditionFailure(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === 9 || code === 5;
+}
+
+export type CompareAndSet = (
+  snap: WorkspaceSnapshot,
+  patch: Partial<Workspace>,
+) => Promise<WorkspaceSnapshot | null>;
+
+/** A workspace as read, with the document's update time. */
+export interface WorkspaceSnapshot {
+  workspace: Workspace;
+  updateTime: Timestamp;
+}

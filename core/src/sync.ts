@@ -1,0 +1,40 @@
+import type { ComputeDriver, InstanceState, OperationState } from './compute/driver.js';
+import { isHubError } from './errors.js';
+import { reconcile } from './reconcile.js';
+import type { Workspace } from './schema/workspace.js';
+import type { WorkspaceStore } from './store/workspace-store.js';
+
+export interface SyncResult {
+  /** The workspace after reconciling; `null` when it is gone. */
+  workspace: Workspace | null;
+  instance: InstanceState | null;
+  changed: boolean;
+}
+
+/**
+ * Observes the instance (and the pending operation) and applies `reconcile`,
+ * but only if nobody wrote the document in between: a transition claimed
+ * meanwhile wins, and the next observation will see it.
+ */
+export async function syncWorkspace(
+  deps: { store: WorkspaceStore; driver: ComputeDriver },
+  ws: Workspace,
+  now: Date = new Date(),
+): Promise<SyncResult> {
+  const instance = await deps.driver.get(ws.zone, ws.instance_name);
+  let operation: OperationState | null = null;
+  if (ws.operation?.name) {
+    try {
+      operation = await deps.driver.getOperation({ name: ws.operation.name, zone: ws.zone });
+    } catch (err) {
+      if (!isHubError(err, 'not_found')) throw err;
+    }
+  }
+  const mutation = reconcile(ws, { instance, operation, now });
+  if (mutation === null) return { workspace: ws, instance, changed: false };
+  const r = await deps.store.mutate(ws.id, (cur) => ({
+    mutation: cur.version === ws.version ? mutation : null,
+    value: null,
+  }));
+  return { workspace: r.after, instance, changed: r.written };
+}
