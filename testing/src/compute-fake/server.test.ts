@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ComputeFake, startComputeFake } from './server.js';
+
+const PROJECT = 'acme-dev-123';
+const ZONE = 'europe-west1-b';
+let fake: ComputeFake;
+let n = 0;
+
+const auth = { authorization: 'Bearer t', 'content-type': 'application/json' };
+const instancesUrl = () =>
+  `${fake.endpoint}/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances`;
+const opUrl = (op: string) =>
+  `${fake.endpoint}/compute/v1/projects/${PROJECT}/zones/${ZONE}/operations/${op}`;
+
+const validBody = (over: Record<string, unknown> = {}) => ({
+  name: `ws-fake${++n}`,
+  machineType: `zones/${ZONE}/machineTypes/e2-small`,
+  disks: [{ boot: true, initializeParams: { sourceImage: 'projects/cos-cloud/global/images/x' } }],
+  metadata: { items: [{ key: 'user-data', value: '#cloud-config\n' }] },
+  labels: { 'workspace-hub': 'true' },
+  ...over,
+});
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  requestId: string = randomUUID(),
+) {
+  const res = await fetch(`${instancesUrl()}${path}?requestId=${requestId}`, {
+    method,
+    headers: auth,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: GCE's JSON, inspected field by field
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+async function insert(over: Record<string, unknown> = {}) {
+  const body = validBody(over);
+  const res = await call('POST', '', body);
+  expect(res.status).toBe(200);
+  return { name: body.name as string, op: res.json.name as string, opStatus: res.json.status };
+}
+
+beforeAll(async () => {
+  fake = await startComputeFake({ project: PROJECT, stepMs: 20, waitLimitMs: 10_000 });
+});
+afterAll(() => fake.close());
+
+describe('compute fake over plain HTTP', () => {
+  it.each([
+    ['an invalid name', { name: 'WS_Bad' }, /resource\.name/],
+    ['a machine type that is not a zone URL', { machineType: 'e2-small' }, /machineType/],
+    ['no boot disk', { disks: [] }, /boot disk/],
+    [
+      'a machine type in another zone',
+      { machineType: 'zones/us-east1-b/machineTypes/e2-small' },
+      /must be in zone/,
+    ],
+    ['no source image', { disks: [{ boot: true, initializeParams: {} }] }, /sourceImage/],
+    ['no user-data', { metadata: { items: [] } }, /cloud-config/],
+    [
+      'user-data that is not cloud-config',
+      { metadata: { items: [{ key: 'user-data', value: '#!/bin/sh' }] } },
+      /cloud-config/,
+    ],
+    ['an upper-case label', { labels: { Team: 'x' } }, /label key 'Team'/],
+    ['an unknown top-level field', { colour: 'blue' }, /Unknown name "colour"/],
+  ])('refuses an insert with %s as GCE would (400 naming the field)', async (_, over, message) => {
+    const res = await call('POST', '', validBody(over));
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(message);
+    expect(res.json.error.errors[0].reason).toBeTruthy();
+  });
+
+  it('refuses a requestId that is not a UUID and a request without credentials', async () => {
+    const res = await call('POST', '', validBody(), 'retry-1');
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(/requestId/);
+    expect((await fetch(instancesUrl())).status).toBe(401);
+  });
+
+  it('moves an instance through its statuses and its operation through PENDING → DONE', async () => {
+    const { name, op, opStatus } = await insert();
+    expect(opStatus).toBe('PENDING');
+    // biome-ignore lint/suspicious/noExplicitAny: GCE's JSON
+    const waited: any = await (
+      await fetch(`${opUrl(op)}/wait`, { method: 'POST', headers: auth })
+    ).json();
+    expect(waited.status).toBe('DONE');
+    expect(fake.instance(name)?.status).toBe('RUNNING');
+    const suspend = await call('POST', `/${name}/suspend`);
+    expect(fake.instance(name)?.status).toBe('SUSPENDING');
+    await fetch(`${opUrl(suspend.json.name)}/wait`, { method: 'POST', headers: auth });
+    expect(fake.instance(name)?.status).toBe('SUSPENDED');
+    const resume = await call('POST', `/${name}/resume`);
+    await fetch(`${opUrl(resume.json.name)}/wait`, { method: 'POST', headers: auth });
+    expect(fake.instance(name)?.status).toBe('RUNNING');
+    const del = await call('DELETE', `/${name}`);
+    await fetch(`${opUrl(del.json.name)}/wait`, { method: 'POST', headers: auth });
+    expect((await call('GET', `/${name}`)).status).toBe(404);
+  });
+
+  it('refuses transitions GCE refuses, and unknown instances and operations are 404', async () => {
+    const { name } = await insert();
+    await fake.waitForStatus(name, 'RUNNING');
+    fake.setStatus(name, 'TERMINATED');
+    const suspend = await call('POST', `/${name}/suspend`);
+    expect(suspend.status).toBe(400);
+    expect(suspend.json.error.message).toMatch(/TERMINATED/);
+    expect((await call('POST', `/${name}/resume`)).status).toBe(400);
+    expect((await call('POST', '/ws-nobody/stop')).status).toBe(404);
+    expect((await fetch(opUrl('operation-404'), { headers: auth })).status).toBe(404);
+  });
+
+  it('answers a repeated requestId with the first operation and no second effect', async () => {
+    const { name } = await insert();
+    await fake.waitForStatus(name, 'RUNNING');
+    const id = randomUUID();
+    const a = await call('POST', `/${name}/stop`, undefined, id);
+    await fake.waitForStatus(name, 'TERMINATED');
+    fake.setStatus(name, 'RUNNING');
+    const b = await call('POST', `/${name}/stop`, undefined, id);
+    expect(b.json.name).toBe(a.json.name);
+    expect(fake.instance(name)?.status).toBe('RUNNING');
+    expect(fake.calls.filter((c) => c.method === 'stop' && c.instance === name)).toHaveLength(2);
+  });
+
+  it('ends an operation DONE with error.errors[] when told to fail it', async () => {
+    fake.failNextOperation('insert', { code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'no VMs' });
+    const { name, op } = await insert();
+    const done = await (await fetch(`${opUrl(op)}/wait`, { method: 'POST', headers: auth })).json();
+    expect(done).toMatchObject({
+      status: 'DONE',
+      error: { errors: [{ code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'no VMs' }] },
+    });
+    expect(fake.instance(name)).toBeUndefined();
+    const { name: other } = await insert();
+    await fake.waitForStatus(other, 'RUNNING');
+    fake.failNextOperation('stop', { code: 'INTERNAL_ERROR', message: 'try again' });
+    const stop = await call('POST', `/${other}/stop`);
+    await fetch(`${opUrl(stop.json.name)}/wait`, { method: 'POST', headers: auth });
+    // A failed operation leaves the instance as it was.
+    expect(fake.instance(other)?.status).toBe('RUNNING');
+  });
+});

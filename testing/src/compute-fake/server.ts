@@ -1,0 +1,299 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OAuth2Client } from 'google-auth-library';
+import {
+  ApiError,
+  ComputeModel,
+  type FakeInstance,
+  type FakeMethod,
+  type FakeOperation,
+  type FakeStatus,
+} from './model.js';
+import { checkInsert, type InsertBody, UUID } from './validate.js';
+
+export interface FakeCall {
+  method: FakeMethod | 'get' | 'list' | 'operation.get' | 'operation.wait';
+  zone: string;
+  instance: string | null;
+  requestId: string | null;
+  body: unknown;
+}
+
+export interface ComputeFake {
+  endpoint: string;
+  port: number;
+  project: string;
+  /** Every request, in order; tests count GCE calls with it. */
+  calls: FakeCall[];
+  /** A google-auth-library client with a fixed token: what the real Compute client is given. */
+  authClient: OAuth2Client;
+  instance(name: string): FakeInstance | undefined;
+  waitForStatus(name: string, status: FakeStatus, timeoutMs?: number): Promise<void>;
+  /** Waits until no operation on the instance is unfinished. */
+  waitForSettled(name: string, timeoutMs?: number): Promise<void>;
+  waitForGone(name: string, timeoutMs?: number): Promise<void>;
+  /** The next operation of this method ends DONE with this error. */
+  failNextOperation(method: FakeMethod, error: { code: string; message: string }): void;
+  /** The next request of this method is refused with this HTTP error. */
+  rejectNext(method: FakeMethod, httpStatus: number, reason: string, message: string): void;
+  /** GCE's refusal to suspend (GPUs, > 60 days running) for this instance. */
+  refuseSuspend(name: string, message: string): void;
+  /** An out-of-band change (someone used the console, a preemption). */
+  setStatus(name: string, status: FakeStatus, statusMessage?: string): void;
+  removeInstance(name: string): void;
+  close(): Promise<void>;
+}
+
+const BASE =
+  /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/(instances|operations)(?:\/([^/]+))?(?:\/([^/]+))?$/;
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, err: ApiError) {
+  send(res, err.httpStatus, {
+    error: {
+      code: err.httpStatus,
+      message: err.message,
+      errors: [{ message: err.message, domain: 'global', reason: err.reason }],
+      // Newer GCE errors also carry an ErrorInfo, which is what the client library exposes.
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: err.reason,
+          domain: 'compute.googleapis.com',
+        },
+      ],
+    },
+  });
+}
+
+function operationResource(op: FakeOperation, base: string) {
+  return {
+    kind: 'compute#operation',
+    id: op.name.replace(/\D/g, '').slice(-18),
+    name: op.name,
+    zone: `${base}/compute/v1/projects/${op.project}/zones/${op.zone}`,
+    operationType: op.operationType,
+    targetLink: `${base}/compute/v1/projects/${op.project}/zones/${op.zone}/instances/${op.targetName}`,
+    status: op.status,
+    progress: op.status === 'DONE' ? 100 : 0,
+    insertTime: op.insertTime,
+    ...(op.endTime ? { endTime: op.endTime } : {}),
+    ...(op.error ? { error: { errors: [op.error] }, httpErrorStatusCode: 400 } : {}),
+    selfLink: `${base}/compute/v1/projects/${op.project}/zones/${op.zone}/operations/${op.name}`,
+  };
+}
+
+function instanceResource(inst: FakeInstance, base: string) {
+  return {
+    kind: 'compute#instance',
+    ...inst.resource,
+    id: inst.id,
+    name: inst.name,
+    status: inst.status,
+    ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
+    zone: `${base}/compute/v1/projects/${inst.project}/zones/${inst.zone}`,
+    labels: inst.labels,
+    creationTimestamp: inst.creationTimestamp,
+    selfLink: `${base}/compute/v1/projects/${inst.project}/zones/${inst.zone}/instances/${inst.name}`,
+  };
+}
+
+/** `labels.k = "v" AND labels.k2 = "v2"` (the subset of GCE's filter syntax the driver sends). */
+function matchesFilter(inst: FakeInstance, filter: string | null): boolean {
+  if (!filter) return true;
+  for (const clause of filter.split(/\s+AND\s+/i)) {
+    const m = clause.trim().match(/^\(?labels\.([a-z0-9_-]+)\s*=\s*"?([^")]*)"?\)?$/);
+    if (!m) throw new ApiError(400, 'invalid', `Invalid value for field 'filter': '${filter}'`);
+    if (inst.labels[m[1]!] !== m[2]) return false;
+  }
+  return true;
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'parseError', 'Invalid JSON payload received.');
+  }
+}
+
+async function until(check: () => boolean, what: string | (() => string), timeoutMs: number) {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end)
+      throw new Error(
+        `compute fake: timed out waiting for ${typeof what === 'string' ? what : what()}`,
+      );
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * An HTTP fake of the Compute Engine v1 REST API, as the real
+ * `@google-cloud/compute` client speaks it with `fallback: true`. It checks
+ * what it receives (GCE-shaped 400s), moves instances through realistic
+ * statuses, de-duplicates by requestId, and lets tests inject failures.
+ */
+export async function startComputeFake(
+  opts: { project?: string; stepMs?: number; waitLimitMs?: number } = {},
+): Promise<ComputeFake> {
+  const project = opts.project ?? 'fake-project';
+  const model = new ComputeModel(opts.stepMs ?? 25);
+  const waitLimitMs = opts.waitLimitMs ?? 2000;
+  const calls: FakeCall[] = [];
+  const rejections = new Map<FakeMethod, ApiError>();
+  let base = '';
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const m = url.pathname.match(BASE);
+    if (!m) throw new ApiError(404, 'notFound', `no such path ${url.pathname}`);
+    if (!/^Bearer \S+$/.test(req.headers.authorization ?? ''))
+      throw new ApiError(401, 'required', 'Request is missing required authentication credential.');
+    const [, proj, zone, kind, name, verb] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string?,
+      string?,
+    ];
+    if (proj !== project)
+      throw new ApiError(404, 'notFound', `The resource 'projects/${proj}' was not found`);
+    const requestId = url.searchParams.get('requestId');
+    const body = await readBody(req);
+
+    if (kind === 'operations') {
+      if (!name) throw new ApiError(404, 'notFound', 'no operation');
+      const waiting = verb === 'wait';
+      calls.push({
+        method: waiting ? 'operation.wait' : 'operation.get',
+        zone,
+        instance: null,
+        requestId: null,
+        body,
+      });
+      const op = model.operations.get(name);
+      if (!op || op.zone !== zone)
+        throw new ApiError(
+          404,
+          'notFound',
+          `The resource 'zones/${zone}/operations/${name}' was not found`,
+        );
+      if (waiting)
+        await until(() => op.status === 'DONE', 'operation', waitLimitMs).catch(() => {});
+      return send(res, 200, operationResource(op, base));
+    }
+
+    if (req.method === 'GET') {
+      if (!name) {
+        calls.push({ method: 'list', zone, instance: null, requestId: null, body });
+        const items = [...model.instances.values()]
+          .filter((i) => i.zone === zone && matchesFilter(i, url.searchParams.get('filter')))
+          .map((i) => instanceResource(i, base));
+        return send(res, 200, { kind: 'compute#instanceList', items });
+      }
+      calls.push({ method: 'get', zone, instance: name, requestId: null, body });
+      return send(res, 200, instanceResource(model.find(zone, name), base));
+    }
+
+    const method: FakeMethod | undefined =
+      req.method === 'POST' && !name
+        ? 'insert'
+        : req.method === 'DELETE' && name && !verb
+          ? 'delete'
+          : (verb as FakeMethod);
+    if (!method || !['insert', 'delete', 'start', 'stop', 'suspend', 'resume'].includes(method))
+      throw new ApiError(400, 'badRequest', `unsupported ${req.method} ${url.pathname}`);
+    const target = method === 'insert' ? String((body as { name?: unknown })?.name ?? '') : name!;
+    calls.push({ method, zone, instance: target, requestId, body });
+    if (requestId !== null && !UUID.test(requestId))
+      throw new ApiError(
+        400,
+        'invalid',
+        `Invalid value for field 'requestId': '${requestId}'. Must be a UUID.`,
+      );
+    const rejection = rejections.get(method);
+    if (rejection) {
+      rejections.delete(method);
+      throw rejection;
+    }
+    if (method === 'insert') {
+      const problem = checkInsert(body as InsertBody, zone);
+      if (problem) throw new ApiError(400, 'invalid', problem);
+    } else if (body !== undefined && body !== '' && JSON.stringify(body) !== '{}') {
+      throw new ApiError(400, 'invalid', `${method} takes no body`);
+    }
+    const op = model.call(
+      project,
+      zone,
+      method,
+      target,
+      requestId ?? undefined,
+      body as Record<string, unknown>,
+    );
+    return send(res, 200, operationResource(op, base));
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (err instanceof ApiError) sendError(res, err);
+      else sendError(res, new ApiError(500, 'backendError', String(err)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+  const authClient = new OAuth2Client();
+  authClient.setCredentials({
+    access_token: 'compute-fake-token',
+    expiry_date: Date.now() + 24 * 3600_000,
+  });
+  const findByName = (name: string) => [...model.instances.values()].find((i) => i.name === name);
+
+  return {
+    endpoint: base,
+    port,
+    project,
+    calls,
+    authClient,
+    instance: findByName,
+    waitForStatus: (name, status, timeoutMs = 5000) =>
+      until(
+        () => findByName(name)?.status === status,
+        () => `${name} to be ${status} (it is ${findByName(name)?.status ?? 'gone'})`,
+        timeoutMs,
+      ),
+    waitForSettled: (name, timeoutMs = 5000) =>
+      until(() => !model.busy(name), `${name} to settle`, timeoutMs),
+    waitForGone: (name, timeoutMs = 5000) =>
+      until(() => !findByName(name), `${name} to be deleted`, timeoutMs),
+    failNextOperation: (method, error) => model.failNextOperation(method, error),
+    rejectNext: (method, httpStatus, reason, message) =>
+      rejections.set(method, new ApiError(httpStatus, reason, message)),
+    refuseSuspend: (name, message) => model.refusedSuspend.set(name, message),
+    setStatus(name, status, statusMessage) {
+      const inst = findByName(name);
+      if (!inst) throw new Error(`compute fake: no instance ${name}`);
+      inst.status = status;
+      inst.statusMessage = statusMessage;
+    },
+    removeInstance(name) {
+      const inst = findByName(name);
+      if (inst) model.instances.delete(`${inst.zone}/${inst.name}`);
+    },
+    async close() {
+      model.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

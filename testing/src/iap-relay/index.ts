@@ -1,0 +1,13 @@
+export {
+  type GcloudTunnel,
+  hasGcloud,
+  startComputeStub,
+  startGcloudTunnel,
+} from './gcloud-tunnel.js';
+export {
+  type IapRelay,
+  type IapRelayOptions,
+  type IapRelayRequest,
+  type IapRelayTarget,
+  startIapRelay,
+} from './relay.js';

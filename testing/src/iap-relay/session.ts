@@ -1,0 +1,186 @@
+import type { Socket } from 'node:net';
+import type WebSocket from 'ws';
+import {
+  ackFrame,
+  dataFrame,
+  parseClientFrame,
+  RELAY_MAX_DATA,
+  reconnectSuccessFrame,
+} from './frames.js';
+
+/**
+ * One tunnelled TCP connection: it outlives WebSockets, so a client that lost
+ * its socket can resume with the byte counts both sides agree on.
+ */
+export class RelaySession {
+  ws: WebSocket | null = null;
+  /** Bytes received from the client (and written to the backend). */
+  private fromClient = 0;
+  private ackedToClient = 0;
+  private ackScheduled = false;
+  private toClient = 0;
+  private confirmedByClient = 0;
+  private readonly unconfirmed: Buffer[] = [];
+  private unconfirmedBytes = 0;
+  private backendEnded = false;
+  private expiry: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  constructor(
+    readonly sid: string,
+    private readonly backend: Socket,
+    private readonly windowBytes: number,
+    private readonly resumeWindowMs: number,
+    /** Counts relayed bytes (for drop-after-N hooks); called for both directions. */
+    private readonly onBytes: (n: number) => void,
+    private readonly onFinished: (s: RelaySession) => void,
+  ) {
+    backend.on('data', (chunk: Buffer) => this.fromBackend(chunk));
+    backend.on('end', () => {
+      this.backendEnded = true;
+      this.maybeFinish();
+    });
+    backend.on('error', () => this.finish(1011, 'backend error'));
+    backend.on('close', () => {
+      this.backendEnded = true;
+      this.maybeFinish();
+    });
+  }
+
+  /** Attaches a (new) WebSocket; on a reconnect, `clientReceived` is the client's byte count. */
+  attach(ws: WebSocket, firstFrame: Buffer, clientReceived?: number): void {
+    clearTimeout(this.expiry);
+    if (this.ws) this.ws.terminate();
+    this.ws = ws;
+    if (clientReceived !== undefined) {
+      this.confirm(clientReceived);
+      this.ackedToClient = this.fromClient;
+    }
+    ws.send(firstFrame);
+    for (const chunk of this.unconfirmed) ws.send(dataFrame(chunk));
+    ws.on('message', (msg: Buffer) => {
+      if (ws !== this.ws) return;
+      try {
+        const frame = parseClientFrame(msg);
+        if (frame.kind === 'ack') this.confirm(frame.total);
+        else this.fromClientData(ws, frame.data);
+      } catch (err) {
+        ws.close(1002, (err as Error).message.slice(0, 120));
+      }
+    });
+    ws.on('close', (code) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      if (code === 1000) {
+        // The client closed its end: the protocol has no half-close, so the session ends.
+        this.backend.end();
+        this.finish();
+        return;
+      }
+      // A dropped socket, or the relay asking for a fresh token: the client will resume.
+      if (code === 1006 || code === 4004) {
+        this.expiry = setTimeout(() => this.finish(), this.resumeWindowMs);
+        return;
+      }
+      this.finish();
+    });
+    this.maybeFinish();
+  }
+
+  /** Counters for diagnosing a stuck transfer in a test. */
+  stats() {
+    return {
+      sid: this.sid,
+      fromClient: this.fromClient,
+      toClient: this.toClient,
+      confirmedByClient: this.confirmedByClient,
+      unconfirmedBytes: this.unconfirmedBytes,
+      connected: this.ws !== null,
+      backendPaused: this.backend.isPaused(),
+      backendEnded: this.backendEnded,
+    };
+  }
+
+  reconnectFrame(): Buffer {
+    return reconnectSuccessFrame(this.fromClient);
+  }
+
+  canResumeFrom(clientReceived: number): boolean {
+    return clientReceived >= this.confirmedByClient && clientReceived <= this.toClient;
+  }
+
+  private fromBackend(chunk: Buffer): void {
+    for (let at = 0; at < chunk.length; at += RELAY_MAX_DATA) {
+      const piece = chunk.subarray(at, at + RELAY_MAX_DATA);
+      this.unconfirmed.push(piece);
+      this.unconfirmedBytes += piece.length;
+      this.toClient += piece.length;
+      this.ws?.send(dataFrame(piece));
+      this.onBytes(piece.length);
+    }
+    if (this.unconfirmedBytes >= this.windowBytes) this.backend.pause();
+  }
+
+  private fromClientData(ws: WebSocket, data: Buffer): void {
+    this.fromClient += data.length;
+    if (!this.backend.write(data)) {
+      ws.pause();
+      this.backend.once('drain', () => ws.resume());
+    }
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(() => {
+        this.ackScheduled = false;
+        if (this.ws && this.fromClient > this.ackedToClient) {
+          this.ackedToClient = this.fromClient;
+          this.ws.send(ackFrame(this.fromClient));
+        }
+      });
+    }
+    this.onBytes(data.length);
+  }
+
+  private confirm(total: number): void {
+    if (total < this.confirmedByClient || total > this.toClient) {
+      this.ws?.close(1002, `ack ${total} outside ${this.confirmedByClient}..${this.toClient}`);
+      return;
+    }
+    let drop = total - this.confirmedByClient;
+    while (drop > 0) {
+      const head = this.unconfirmed[0]!;
+      const n = Math.min(head.length, drop);
+      if (n === head.length) this.unconfirmed.shift();
+      else this.unconfirmed[0] = head.subarray(n);
+      this.unconfirmedBytes -= n;
+      drop -= n;
+    }
+    this.confirmedByClient = total;
+    if (this.unconfirmedBytes < this.windowBytes && !this.backendEnded) this.backend.resume();
+    this.maybeFinish();
+  }
+
+  /** Once the backend has closed and the client holds every byte, close normally. */
+  private maybeFinish(): void {
+    if (this.backendEnded && this.unconfirmedBytes === 0 && this.ws) this.finish(1000, '');
+  }
+
+  /** Drops the WebSocket without a close frame, as a broken network would. */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
+  finish(code?: number, reason = ''): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.expiry);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && code !== undefined) ws.close(code, reason);
+    else ws?.terminate();
+    if (!this.backend.destroyed) {
+      if (this.backendEnded) this.backend.destroy();
+      else this.backend.end();
+    }
+    this.onFinished(this);
+  }
+}

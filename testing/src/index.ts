@@ -1,0 +1,4 @@
+export * from './compute-fake/index.js';
+export * from './firestore-emulator.js';
+export * from './iap-relay/index.js';
+export * from './tokens.js';
