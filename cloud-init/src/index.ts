@@ -1,0 +1,11 @@
+export { renderCloudConfig } from './render.js';
+export { agentEnvironment, HOME_DEVICE, HOME_DISK_DEVICE_NAME, SECRETS_DIR } from './scripts.js';
+export { shellQuote } from './shell.js';
+export {
+  ARTIFACT_REGISTRY_IMAGE,
+  artifactRegistryHost,
+  CloudConfigSpec,
+  CloudConfigSpecError,
+  parseCloudConfigSpec,
+  type ResolvedCloudConfigSpec,
+} from './spec.js';
