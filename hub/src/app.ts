@@ -1,0 +1,87 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { HubError } from '@workspace-hub/core';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { authenticate } from './auth/middleware.js';
+import type { HubDeps } from './deps.js';
+import type { HubEnv } from './env.js';
+import { problemResponse, validationError } from './http/problem.js';
+import { requestLog } from './http/request-log.js';
+import { registerAgentRoutes } from './routes/agent.js';
+import { registerCleanupRoute } from './routes/cleanup.js';
+import { registerMeRoutes } from './routes/me.js';
+import { registerWorkspaceRoutes } from './routes/workspaces.js';
+import { HUB_VERSION } from './version.js';
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['operations'],
+  summary: 'Liveness; no auth, no Firestore',
+  responses: {
+    200: {
+      description: 'Up',
+      content: {
+        'application/json': { schema: z.object({ ok: z.boolean(), version: z.string() }) },
+      },
+    },
+  },
+});
+
+/** The hub's HTTP app: composed middleware, then the routes of each area. */
+export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
+  const app = new OpenAPIHono<HubEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+
+  app.use('*', requestLog(deps.log, deps.config.GOOGLE_CLOUD_PROJECT));
+  const auth = authenticate(deps);
+  app.use('/workspaces', auth);
+  app.use('/workspaces/*', auth);
+  app.use('/me/*', auth);
+
+  app.openapi(healthRoute, (c) => c.json({ ok: true, version: HUB_VERSION }, 200));
+  registerWorkspaceRoutes(app, deps);
+  registerMeRoutes(app, deps);
+  registerAgentRoutes(app, deps);
+  registerCleanupRoute(app, deps);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A Google ID token (or, on a local hub, dev:<email>)',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'agent', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'The VM instance identity token (or, locally, the workspace agent token) plus X-Workspace-Id',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Workspace Hub',
+      version: HUB_VERSION,
+      description: 'Development VMs on Google Cloud',
+    },
+  });
+
+  app.notFound((c) =>
+    problemResponse(c, new HubError('not_found', `no route for ${c.req.method} ${c.req.path}`)),
+  );
+  app.onError((err, c) => {
+    if (err instanceof HubError) return problemResponse(c, err);
+    if (err instanceof HTTPException && err.status === 400)
+      return problemResponse(
+        c,
+        new HubError('invalid_argument', `body: ${err.message}`, { field: 'body' }),
+      );
+    c.get('log').error('unhandled error', {
+      error: err instanceof Error ? err.stack : String(err),
+    });
+    return problemResponse(c, new HubError('internal', 'internal error; see the hub logs'));
+  });
+  return app;
+}

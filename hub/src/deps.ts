@@ -1,0 +1,30 @@
+import type { Firestore } from '@google-cloud/firestore';
+import type {
+  AgentTokenStore,
+  ComputeDriver,
+  KeyStore,
+  ProvisionDeps,
+  SyncStore,
+  WorkspaceStore,
+} from '@workspace-hub/core';
+import type { CertSource, Verifier } from './auth/identity.js';
+import type { HubConfig } from './config.js';
+import type { Logger } from './log.js';
+
+/** Everything the routes need, built once by `wiring.ts` (or a test). */
+export interface HubDeps {
+  config: HubConfig;
+  db: Firestore;
+  store: WorkspaceStore;
+  keys: KeyStore;
+  sync: SyncStore;
+  agentTokens: AgentTokenStore;
+  driver: ComputeDriver;
+  /** Verifies users (per HUB_AUTH). */
+  verifier: Verifier;
+  /** Google's keys for instance identity and Scheduler OIDC tokens. */
+  googleCerts: CertSource;
+  log: Logger;
+  instanceExtras: ProvisionDeps['instanceExtras'];
+  now(): Date;
+}

@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from 'hono';
+import type { HubEnv } from '../env.js';
+import { type Logger, traceFields } from '../log.js';
+
+/** One structured line per request, in Cloud Logging's `httpRequest` shape. Never logs headers. */
+export function requestLog(log: Logger, projectId: string): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const reqLog = log.with(traceFields(c.req.header('x-cloud-trace-context'), projectId));
+    c.set('log', reqLog);
+    await next();
+    const status = c.res.status;
+    reqLog.log(
+      status >= 500 ? 'ERROR' : status >= 400 ? 'WARNING' : 'INFO',
+      `${c.req.method} ${c.req.path} ${status}`,
+      {
+        httpRequest: {
+          requestMethod: c.req.method,
+          requestUrl: c.req.path,
+          status,
+          latency: `${((performance.now() - started) / 1000).toFixed(4)}s`,
+          userAgent: c.req.header('user-agent'),
+          remoteIp: c.req.header('x-forwarded-for')?.split(',')[0],
+        },
+      },
+    );
+  };
+}

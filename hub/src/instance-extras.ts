@@ -1,0 +1,30 @@
+import { renderCloudConfig } from '@workspace-hub/cloud-init';
+import type { AgentTokenStore, ProvisionDeps } from '@workspace-hub/core';
+import type { HubConfig } from './config.js';
+
+/**
+ * What the driver needs beyond the document: the workspace image, the
+ * cloud-init user-data (GCE), and locally the agent's one-time token, whose
+ * hash alone is stored.
+ */
+export function buildInstanceExtras(
+  config: HubConfig,
+  tokens: AgentTokenStore,
+): ProvisionDeps['instanceExtras'] {
+  const imageRepo = config.HUB_WORKSPACE_IMAGE.replace(/(:[^:/]+)?(@sha256:[a-f0-9]+)?$/, '');
+  return async (ws) => {
+    const image = `${imageRepo}:${ws.image_tag}`;
+    if (config.HUB_DRIVER === 'local') {
+      // The local driver runs the agent directly; there is no VM to configure.
+      return {
+        image,
+        userData: '#cloud-config\n{}\n',
+        agentEnv: { WORKSPACE_AGENT_TOKEN: await tokens.issue(ws.id) },
+      };
+    }
+    return {
+      image,
+      userData: renderCloudConfig({ workspaceId: ws.id, hubUrl: config.HUB_URL!, image }),
+    };
+  };
+}

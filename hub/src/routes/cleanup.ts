@@ -1,0 +1,78 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { HubError, sweep } from '@workspace-hub/core';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { GOOGLE_ISSUERS, verifyGoogleJwt } from '../auth/google-jwt.js';
+import { bearerToken } from '../auth/identity.js';
+import type { HubDeps } from '../deps.js';
+import type { HubEnv } from '../env.js';
+import { json, problemResponses } from './schemas.js';
+
+const SweepSummary = z.object({
+  suspended: z.number().int(),
+  deleted: z.number().int(),
+  repaired: z.number().int(),
+  orphans_deleted: z.number().int(),
+  orphans_seen: z.number().int(),
+  errors: z.array(z.object({ workspace_id: z.string(), action: z.string(), message: z.string() })),
+});
+
+const cleanupRoute = createRoute({
+  method: 'post',
+  path: '/cleanup',
+  tags: ['operations'],
+  security: [{ bearer: [] }],
+  summary: 'One cleanup sweep (Cloud Scheduler’s OIDC token, or an admin)',
+  responses: { 200: json(SweepSummary, 'What the sweep did'), ...problemResponses },
+});
+
+function claimsOf(token: string): { email?: string } {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** The Scheduler's service account, or an admin through the normal user verifier. */
+async function authorizeCleanup(deps: HubDeps, c: Context): Promise<string> {
+  const sa = deps.config.HUB_SCHEDULER_SA?.toLowerCase();
+  const token =
+    bearerToken(c.req.header('x-serverless-authorization')) ??
+    bearerToken(c.req.header('authorization'));
+  if (sa && token && token.split('.').length === 3) {
+    const claimed = claimsOf(token).email?.toLowerCase();
+    if (claimed === sa) {
+      if (deps.config.HUB_AUTH === 'cloud-run-iam') return sa; // Cloud Run verified it already
+      if (!deps.config.HUB_URL)
+        throw new HubError('unauthenticated', 'HUB_URL is needed to verify the Scheduler token');
+      const payload = await verifyGoogleJwt(token, {
+        audience: deps.config.HUB_URL,
+        issuers: GOOGLE_ISSUERS,
+        certs: deps.googleCerts,
+      });
+      if (payload.email?.toLowerCase() !== sa || payload.email_verified === false)
+        throw new HubError('permission_denied', 'not the Scheduler service account');
+      return sa;
+    }
+  }
+  const caller = await deps.verifier(c);
+  if (!deps.config.HUB_ADMINS.map((e) => e.toLowerCase()).includes(caller.email))
+    throw new HubError('permission_denied', 'cleanup is for the Scheduler job and admins');
+  return caller.email;
+}
+
+export function registerCleanupRoute(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
+  app.openapi(cleanupRoute, async (c) => {
+    const who = await authorizeCleanup(deps, c);
+    const summary = await sweep(deps, {
+      now: deps.now(),
+      retentionDays: deps.config.HUB_RETENTION_DAYS,
+      zones: deps.config.HUB_ALLOWED_ZONES.length
+        ? deps.config.HUB_ALLOWED_ZONES
+        : [deps.config.HUB_ZONE],
+    });
+    c.get('log').info('cleanup sweep', { by: who, ...summary, errors: summary.errors.length });
+    return c.json(summary, 200);
+  });
+}

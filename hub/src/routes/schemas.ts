@@ -1,0 +1,22 @@
+import { Problem, WorkspaceId } from '@workspace-hub/core';
+import { z } from 'zod';
+
+export const IdParams = z.object({ id: WorkspaceId });
+
+const problemContent = { 'application/problem+json': { schema: Problem } };
+
+/** The error responses every authenticated route may give. */
+export const problemResponses = {
+  400: { description: 'Invalid input; `field` names it', content: problemContent },
+  401: { description: 'Not signed in', content: problemContent },
+  403: { description: 'Not allowed', content: problemContent },
+  404: { description: 'No such workspace (or not yours)', content: problemContent },
+  409: { description: 'Not allowed in the current status', content: problemContent },
+  429: { description: 'Quota exceeded', content: problemContent },
+  502: { description: 'Compute Engine error', content: problemContent },
+  503: { description: 'Compute Engine unavailable', content: problemContent },
+} as const;
+
+export function json<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}

@@ -1,0 +1,267 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  ConnectBody,
+  CreateWorkspaceBody,
+  computeDeadline,
+  ExtendBody,
+  HubError,
+  ListWorkspacesQuery,
+  provisionWorkspace,
+  requestTransition,
+  syncWorkspace,
+  type UserAction,
+  Workspace,
+  WorkspaceList,
+  WorkspaceStatusReport,
+} from '@workspace-hub/core';
+import { z } from 'zod';
+import type { HubDeps } from '../deps.js';
+import type { HubEnv } from '../env.js';
+import { loadVisible } from './access.js';
+import { IdParams, json, problemResponses } from './schemas.js';
+
+const tags = ['workspaces'];
+const security = [{ bearer: [] }];
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/workspaces',
+  tags,
+  security,
+  summary: 'List your workspaces (admins: scope=all for everyone’s)',
+  request: { query: ListWorkspacesQuery },
+  responses: { 200: json(WorkspaceList, 'A page of workspaces'), ...problemResponses },
+});
+
+const createWorkspaceRoute = createRoute({
+  method: 'post',
+  path: '/workspaces',
+  tags,
+  security,
+  summary: 'Create a workspace; answers at once while the VM is provisioned',
+  request: {
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+    body: { content: { 'application/json': { schema: CreateWorkspaceBody } }, required: false },
+  },
+  responses: {
+    202: json(Workspace, 'The new (or, for a repeated Idempotency-Key, the first) workspace'),
+    ...problemResponses,
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/workspaces/{id}',
+  tags,
+  security,
+  summary: 'One workspace as stored',
+  request: { params: IdParams },
+  responses: { 200: json(Workspace, 'The workspace; ETag is its version'), ...problemResponses },
+});
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/workspaces/{id}',
+  tags,
+  security,
+  summary: 'Delete the workspace and its VM and disk',
+  request: { params: IdParams },
+  responses: { 202: json(Workspace, 'Deletion under way'), ...problemResponses },
+});
+
+function actionRoute(action: 'stop' | 'start', summary: string) {
+  return createRoute({
+    method: 'post',
+    path: `/workspaces/{id}/${action}`,
+    tags,
+    security,
+    summary,
+    request: { params: IdParams },
+    responses: {
+      202: json(Workspace, 'The transition is under way (or already was)'),
+      ...problemResponses,
+    },
+  });
+}
+
+const statusRoute = createRoute({
+  method: 'get',
+  path: '/workspaces/{id}/status',
+  tags,
+  security,
+  summary: 'Live status: reconciles the document with Compute Engine first',
+  request: { params: IdParams },
+  responses: {
+    200: json(WorkspaceStatusReport, 'The reconciled workspace and the instance status'),
+    ...problemResponses,
+  },
+});
+
+const connectRoute = createRoute({
+  method: 'post',
+  path: '/workspaces/{id}/connect',
+  tags,
+  security,
+  summary: 'Record a client connection from a device; counts as activity',
+  request: {
+    params: IdParams,
+    body: { content: { 'application/json': { schema: ConnectBody } }, required: true },
+  },
+  responses: { 200: json(Workspace, 'The workspace with its new deadline'), ...problemResponses },
+});
+
+const extendRoute = createRoute({
+  method: 'post',
+  path: '/workspaces/{id}/extend',
+  tags,
+  security,
+  summary: 'Push the idle deadline out',
+  request: {
+    params: IdParams,
+    body: { content: { 'application/json': { schema: ExtendBody } }, required: true },
+  },
+  responses: { 200: json(Workspace, 'The workspace with its new deadline'), ...problemResponses },
+});
+
+export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
+  const provisionDeps = {
+    store: deps.store,
+    driver: deps.driver,
+    instanceExtras: deps.instanceExtras,
+    policy: {
+      projectId: deps.config.GOOGLE_CLOUD_PROJECT,
+      defaultZone: deps.config.HUB_ZONE,
+      allowedZones: deps.config.HUB_ALLOWED_ZONES.length
+        ? deps.config.HUB_ALLOWED_ZONES
+        : [deps.config.HUB_ZONE],
+      defaultMachineType: deps.config.HUB_DEFAULT_MACHINE_TYPE,
+      allowedMachineTypes: deps.config.HUB_ALLOWED_MACHINE_TYPES,
+      defaultDiskSizeGb: deps.config.HUB_DEFAULT_DISK_SIZE_GB,
+      defaultImageTag: deps.config.HUB_WORKSPACE_IMAGE.split(':').at(-1) ?? 'latest',
+      idleTimeoutMinutes: deps.config.HUB_IDLE_TIMEOUT_MINUTES,
+      maxWorkspacesPerUser: deps.config.HUB_MAX_WORKSPACES_PER_USER,
+    },
+  };
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const identity = c.get('identity');
+    if (q.scope === 'all' && !identity.admin)
+      throw new HubError('permission_denied', 'scope=all is for admins', { field: 'scope' });
+    const page = await deps.store.list({
+      ownerId: q.scope === 'all' ? undefined : identity.sub,
+      status: q.status,
+      limit: q.limit,
+      pageToken: q.page_token,
+    });
+    return c.json({ workspaces: page.workspaces, next_page_token: page.nextPageToken }, 200);
+  });
+
+  app.openapi(createWorkspaceRoute, async (c) => {
+    const body = c.req.valid('json') ?? {};
+    const key = c.req.valid('header')['idempotency-key'];
+    const identity = c.get('identity');
+    const { workspace, created } = await provisionWorkspace(provisionDeps, identity, body, {
+      idempotencyKey: key,
+      now: deps.now(),
+    });
+    c.get('log').info(created ? 'workspace created' : 'workspace create replayed', {
+      workspace_id: workspace.id,
+    });
+    c.header('Location', `/workspaces/${workspace.id}`);
+    return c.json(workspace, 202);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const ws = await loadVisible(deps.store, c.get('identity'), c.req.valid('param').id);
+    c.header('ETag', `"${ws.version}"`);
+    return c.json(ws, 200);
+  });
+
+  const transition = async (
+    id: string,
+    action: UserAction,
+    identityCheck: () => Promise<Workspace>,
+  ) => {
+    const before = await identityCheck();
+    const r = await requestTransition(deps, id, action, { now: deps.now() });
+    return r.workspace ?? { ...before, status: 'DELETING' as const };
+  };
+
+  app.openapi(deleteRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const ws = await transition(id, 'delete', () => loadVisible(deps.store, c.get('identity'), id));
+    return c.json(ws, 202);
+  });
+
+  for (const [action, summary] of [
+    ['stop', 'Suspend the workspace (memory kept; terminals survive)'],
+    ['start', 'Resume (or start) the workspace'],
+  ] as const) {
+    app.openapi(actionRoute(action, summary), async (c) => {
+      const { id } = c.req.valid('param');
+      const ws = await transition(id, action, () => loadVisible(deps.store, c.get('identity'), id));
+      return c.json(ws, 202);
+    });
+  }
+
+  app.openapi(statusRoute, async (c) => {
+    const ws = await loadVisible(deps.store, c.get('identity'), c.req.valid('param').id);
+    const r = await syncWorkspace(deps, ws, deps.now());
+    const current = r.workspace ?? { ...ws, status: 'DELETING' as const };
+    return c.json(
+      {
+        workspace: current,
+        instance_status: r.instance?.status ?? null,
+        deadline: current.deadline,
+      },
+      200,
+    );
+  });
+
+  app.openapi(connectRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { device_id } = c.req.valid('json');
+    await loadVisible(deps.store, c.get('identity'), id);
+    const now = deps.now();
+    const r = await deps.store.mutate(id, (ws) => ({
+      mutation: {
+        last_connected_at: now.toISOString(),
+        last_activity_at: now.toISOString(),
+        last_device_id: device_id,
+        ...(ws.status === 'READY'
+          ? { deadline: computeDeadline(now, ws.idle_timeout_minutes).toISOString() }
+          : {}),
+      },
+      value: null,
+    }));
+    return c.json(r.after!, 200);
+  });
+
+  app.openapi(extendRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { minutes } = c.req.valid('json');
+    const max = deps.config.HUB_MAX_EXTEND_MINUTES;
+    if (minutes > max)
+      throw new HubError('invalid_argument', `minutes: at most ${max} at a time`, {
+        field: 'minutes',
+      });
+    await loadVisible(deps.store, c.get('identity'), id);
+    const now = deps.now();
+    const r = await deps.store.mutate(id, (ws) => {
+      if (ws.status !== 'READY') return { mutation: null, value: ws.status };
+      const from = Math.max(now.getTime(), ws.deadline ? Date.parse(ws.deadline) : 0);
+      const deadline = new Date(Math.min(from + minutes * 60_000, now.getTime() + max * 60_000));
+      return { mutation: { deadline: deadline.toISOString() }, value: ws.status };
+    });
+    if (r.value !== 'READY')
+      throw new HubError(
+        'conflict',
+        `only a READY workspace can be extended; this one is ${r.value}`,
+        {
+          current_status: r.value,
+        },
+      );
+    return c.json(r.after!, 200);
+  });
+}

@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AgentTokenStore,
+  type ComputeDriver,
+  createFirestore,
+  KeyStore,
+  LocalDriver,
+  SyncStore,
+  WorkspaceStore,
+} from '@workspace-hub/core';
+import { googleCerts, iapCerts } from './auth/google-jwt.js';
+import type { CertSource, Verifier } from './auth/identity.js';
+import {
+  cloudRunIamVerifier,
+  devVerifier,
+  iapVerifier,
+  idTokenVerifier,
+} from './auth/verifiers.js';
+import type { HubConfig } from './config.js';
+import type { HubDeps } from './deps.js';
+import { buildInstanceExtras } from './instance-extras.js';
+import { createLogger, type Logger } from './log.js';
+
+export function hubUrlOf(config: HubConfig): string {
+  return config.HUB_URL ?? `http://127.0.0.1:${config.PORT}`;
+}
+
+/** The configured user verifier; `certs` replaces Google's/IAP's keys (tests sign their own). */
+export function verifierFor(config: HubConfig, certs?: CertSource): Verifier {
+  switch (config.HUB_AUTH) {
+    case 'dev':
+      return devVerifier();
+    case 'cloud-run-iam':
+      return cloudRunIamVerifier();
+    case 'id-token':
+      return idTokenVerifier({ audience: config.HUB_URL!, certs: certs ?? googleCerts });
+    case 'iap':
+      return iapVerifier({ audience: config.HUB_IAP_AUDIENCE!, certs: certs ?? iapCerts });
+  }
+}
+
+async function driverFor(config: HubConfig): Promise<ComputeDriver> {
+  if (config.HUB_DRIVER === 'local') {
+    // Local mode runs from the repository, where the agent is built beside the hub.
+    const agentMain = fileURLToPath(new URL('../../vm-agent/dist/main.js', import.meta.url));
+    return new LocalDriver({
+      dataDir: resolve(config.HUB_DATA_DIR),
+      agentCommand: [process.execPath, agentMain],
+      hubUrl: hubUrlOf(config),
+    });
+  }
+  const { createGceDriver } = await import('@workspace-hub/core');
+  return createGceDriver({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    endpoint: config.HUB_COMPUTE_ENDPOINT,
+    network: config.HUB_NETWORK,
+    subnetwork: config.HUB_SUBNETWORK,
+    serviceAccount: config.HUB_WORKSPACE_SA,
+    externalIp: config.HUB_WORKSPACE_EXTERNAL_IP,
+    // The hub never waits on an operation (DESIGN: lifecycle rules). GCE refuses
+    // suspend when the call is made (GPUs, > 60 days); a refusal that came only
+    // with the operation would reach reconcile as ERROR with GCE's message.
+    suspendRefusalWaitMs: 0,
+  });
+}
+
+/** Builds the hub's dependencies from its configuration. */
+export async function buildDeps(config: HubConfig, log: Logger = createLogger()): Promise<HubDeps> {
+  const db = createFirestore(config.GOOGLE_CLOUD_PROJECT);
+  const agentTokens = new AgentTokenStore(db);
+  return {
+    config,
+    db,
+    store: new WorkspaceStore(db),
+    keys: new KeyStore(db),
+    sync: new SyncStore(db),
+    agentTokens,
+    driver: await driverFor(config),
+    verifier: verifierFor(config),
+    googleCerts,
+    log,
+    instanceExtras: buildInstanceExtras(config, agentTokens),
+    now: () => new Date(),
+  };
+}

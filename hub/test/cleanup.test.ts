@@ -1,0 +1,187 @@
+import { deterministicRequestId } from '@workspace-hub/core';
+import { rsaSigner } from '@workspace-hub/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { googleClaims, HUB_URL, manualClock, startTestHub, type TestHub, ZONE } from './harness.js';
+
+const ALICE = 'alice@example.com';
+const ADMIN = 'root@example.com';
+const SCHEDULER = 'scheduler@p.iam.gserviceaccount.com';
+const MIN = 60_000;
+
+const google = rsaSigner();
+const clock = manualClock();
+let hub: TestHub;
+
+const schedulerToken = (claims: Record<string, unknown> = {}) =>
+  google.sign(
+    googleClaims(HUB_URL, { sub: '1', email: SCHEDULER, email_verified: true, ...claims }),
+  );
+
+async function sweep() {
+  const r = await hub.call('POST', '/cleanup', {
+    headers: { authorization: `Bearer ${schedulerToken()}` },
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body;
+}
+
+async function readyWorkspace(idleMinutes = 60) {
+  const id = (
+    await hub.call('POST', '/workspaces', {
+      as: ALICE,
+      body: { idle_timeout_minutes: idleMinutes },
+    })
+  ).body.id;
+  await hub.fake.waitForStatus(id, 'RUNNING');
+  await hub.agentReady(id);
+  return id as string;
+}
+
+const status = async (id: string) => (await hub.deps.store.get(id))?.status ?? 'GONE';
+
+beforeAll(async () => {
+  hub = await startTestHub(
+    { HUB_ADMINS: ADMIN, HUB_SCHEDULER_SA: SCHEDULER, HUB_RETENTION_DAYS: '7' },
+    { now: clock.now, googleSigner: google },
+  );
+});
+afterAll(() => hub.close());
+
+describe('POST /cleanup', () => {
+  it('suspends idle workspaces, spares active and extended ones, and a second sweep does nothing', async () => {
+    const idle = await readyWorkspace(60);
+    const active = await readyWorkspace(60);
+    const extended = await readyWorkspace(60);
+    clock.advance(50 * MIN);
+    const a = (await hub.deps.store.get(active))!;
+    await hub.call('POST', '/agent/heartbeat', {
+      headers: { authorization: `Bearer ${hub.identityToken(a)}`, 'x-workspace-id': active },
+      body: { workspace_id: active, last_activity_at: clock.now().toISOString(), sessions: 1 },
+    });
+    const ext = await hub.call('POST', `/workspaces/${extended}/extend`, {
+      as: ALICE,
+      body: { minutes: 120 },
+    });
+    expect(Date.parse(ext.body.deadline)).toBeGreaterThan(clock.now().getTime() + 119 * MIN);
+    clock.advance(15 * MIN);
+
+    const first = await sweep();
+    expect(first).toMatchObject({ suspended: 1, errors: [] });
+    // The same pass may already see the suspend finished (the fake is fast).
+    expect(['SUSPENDING', 'SUSPENDED']).toContain(await status(idle));
+    expect(await status(active)).toBe('READY');
+    expect(await status(extended)).toBe('READY');
+    const mutating = () =>
+      hub.fake.calls.filter((c) => c.method !== 'get' && c.method !== 'list').length;
+    const before = mutating();
+    const second = await sweep();
+    expect(second).toMatchObject({
+      suspended: 0,
+      deleted: 0,
+      repaired: 0,
+      orphans_deleted: 0,
+      errors: [],
+    });
+    expect(mutating()).toBe(before);
+  });
+
+  it('never leaves a running VM marked SUSPENDED (or the reverse) when users race the sweep', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, () => readyWorkspace(30)));
+    clock.advance(31 * MIN);
+    await Promise.all([
+      sweep(),
+      ...ids.map((id, i) =>
+        i % 2
+          ? hub.call('POST', `/workspaces/${id}/connect`, {
+              as: ALICE,
+              body: { device_id: 'laptop' },
+            })
+          : hub.call('POST', `/workspaces/${id}/start`, { as: ALICE }),
+      ),
+    ]);
+    for (const id of ids) {
+      const ws = (await hub.deps.store.get(id))!;
+      await hub.fake.waitForSettled(id);
+      const inst = await hub.deps.driver.get(ZONE, id);
+      if (ws.status === 'READY') expect(inst?.status).toBe('RUNNING');
+      else {
+        expect(['SUSPENDING', 'SUSPENDED']).toContain(ws.status);
+        expect(inst?.status).toBe('SUSPENDED');
+      }
+    }
+  });
+
+  it('repairs stuck transitions and deletes long-suspended workspaces', async () => {
+    // An agent that never reports: PROVISIONING past its timeout becomes ERROR.
+    const silent = (await hub.call('POST', '/workspaces', { as: ALICE })).body.id;
+    await hub.fake.waitForStatus(silent, 'RUNNING');
+    // A finished suspend nobody observed: SUSPENDING becomes SUSPENDED.
+    const suspended = await readyWorkspace();
+    await hub.call('POST', `/workspaces/${suspended}/stop`, { as: ALICE });
+    await hub.fake.waitForStatus(suspended, 'SUSPENDED');
+    clock.advance(16 * MIN);
+    const r = await sweep();
+    expect(r.repaired).toBeGreaterThanOrEqual(2);
+    expect(await status(silent)).toBe('ERROR');
+    expect((await hub.deps.store.get(silent))!.status_reason).toMatch(/agent did not report ready/);
+    expect(await status(suspended)).toBe('SUSPENDED');
+
+    clock.advance(8 * 24 * 60 * MIN);
+    const later = await sweep();
+    expect(later.deleted).toBeGreaterThanOrEqual(1);
+    expect(['DELETING', 'GONE']).toContain(await status(suspended));
+    await hub.fake.waitForGone(suspended);
+  });
+
+  it('deletes orphan instances only after the grace period', async () => {
+    const orphan = 'ws-orphan2345';
+    await hub.deps.driver.create(
+      {
+        name: orphan,
+        zone: ZONE,
+        machineType: 'e2-small',
+        diskSizeGb: 10,
+        userData: '#cloud-config\n{}\n',
+        image: 'x',
+        labels: { 'workspace-hub': 'true', 'workspace-id': orphan },
+      },
+      deterministicRequestId('orphan-test'),
+    );
+    await hub.fake.waitForStatus(orphan, 'RUNNING');
+    const first = await sweep();
+    expect(first.orphans_seen).toBe(1);
+    expect(first.orphans_deleted).toBe(0);
+    expect(await hub.deps.driver.get(ZONE, orphan)).not.toBeNull();
+    clock.advance(31 * MIN);
+    const second = await sweep();
+    expect(second.orphans_deleted).toBe(1);
+    await hub.fake.waitForGone(orphan);
+  });
+
+  it('accepts only the Scheduler’s verified token or an admin', async () => {
+    const other = rsaSigner();
+    const cases = [
+      ['wrong audience', schedulerToken({ aud: 'https://elsewhere' }), 401],
+      ['expired', schedulerToken({ iat: 1_600_000_000, exp: 1_600_003_600 }), 401],
+      [
+        'other signer',
+        other.sign(googleClaims(HUB_URL, { sub: '1', email: SCHEDULER, email_verified: true })),
+        401,
+      ],
+      [
+        'other service account',
+        google.sign(googleClaims(HUB_URL, { sub: '2', email: 'x@p.iam.gserviceaccount.com' })),
+        401,
+      ],
+    ] as const;
+    for (const [what, token, code] of cases) {
+      const r = await hub.call('POST', '/cleanup', {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(r.status, what).toBe(code);
+    }
+    expect((await hub.call('POST', '/cleanup', { as: ALICE })).status).toBe(403);
+    expect((await hub.call('POST', '/cleanup', { as: ADMIN })).status).toBe(200);
+    expect((await hub.call('POST', '/cleanup')).status).toBe(401);
+  });
+});

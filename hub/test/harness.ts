@@ -1,0 +1,189 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import {
+  AgentTokenStore,
+  type ComputeDriver,
+  createGceDriver,
+  KeyStore,
+  SyncStore,
+  WorkspaceStore,
+} from '@workspace-hub/core';
+import {
+  type ComputeFake,
+  googleClaims,
+  rsaSigner,
+  startComputeFake,
+} from '@workspace-hub/testing';
+import { testFirestore } from '@workspace-hub/testing/vitest';
+import { createApp } from '../src/app.js';
+import type { CertSource } from '../src/auth/identity.js';
+import { loadConfig } from '../src/config.js';
+import type { HubDeps } from '../src/deps.js';
+import type { HubEnv } from '../src/env.js';
+import { buildInstanceExtras } from '../src/instance-extras.js';
+import { createLogger } from '../src/log.js';
+import { verifierFor } from '../src/wiring.js';
+
+export const HUB_URL = 'https://hub.example.test';
+export const ZONE = 'europe-west1-b';
+
+export interface TestHub {
+  app: OpenAPIHono<HubEnv>;
+  deps: HubDeps;
+  fake: ComputeFake;
+  logs: string[];
+  /** A request as `email` (dev identity) unless `headers.authorization` is given. */
+  call(
+    method: string,
+    path: string,
+    opts?: { as?: string; body?: unknown; headers?: Record<string, string> },
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Signs a GCE instance identity token for the workspace (as its agent would present). */
+  identityToken(
+    ws: { project_id: string; zone: string; instance_name: string },
+    aud?: string,
+  ): string;
+  /** Lets the agent of `id` report ready (with its identity token). */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely
+  agentReady(id: string): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The hub as Cloud Run runs it (gce driver, real Firestore emulator, the real
+ * Compute client against the REST fake), driven in-process through Hono.
+ */
+export async function startTestHub(
+  env: Record<string, string> = {},
+  opts: { verifierCerts?: CertSource; now?: () => Date; googleSigner?: TestSigner } = {},
+): Promise<TestHub> {
+  const { db, projectId } = testFirestore();
+  const fake = await startComputeFake({ project: projectId });
+  const config = loadConfig({
+    HUB_DRIVER: 'gce',
+    HUB_AUTH: 'dev',
+    HUB_URL,
+    GOOGLE_CLOUD_PROJECT: projectId,
+    HUB_ZONE: ZONE,
+    HUB_COMPUTE_ENDPOINT: fake.endpoint,
+    HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
+    ...env,
+  });
+  const google = opts.googleSigner ?? rsaSigner();
+  const driver: ComputeDriver = createGceDriver({
+    projectId,
+    endpoint: fake.endpoint,
+    authClient: fake.authClient,
+  });
+  const logs: string[] = [];
+  const agentTokens = new AgentTokenStore(db);
+  const deps: HubDeps = {
+    config,
+    db,
+    store: new WorkspaceStore(db),
+    keys: new KeyStore(db),
+    sync: new SyncStore(db),
+    agentTokens,
+    driver,
+    verifier: verifierFor(config, opts.verifierCerts),
+    googleCerts: async () => google.certs,
+    log: createLogger((l) => logs.push(l)),
+    instanceExtras: buildInstanceExtras(config, agentTokens),
+    now: opts.now ?? (() => new Date()),
+  };
+  const app = createApp(deps);
+  const hub: TestHub = {
+    app,
+    deps,
+    fake,
+    logs,
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (!('authorization' in headers) && o.as) headers.authorization = `Bearer dev:${o.as}`;
+      if (o.body !== undefined) headers['content-type'] ??= 'application/json';
+      const res = await app.request(path, {
+        method,
+        headers,
+        body:
+          o.body === undefined
+            ? undefined
+            : typeof o.body === 'string'
+              ? o.body
+              : JSON.stringify(o.body),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      return { status: res.status, body, headers: res.headers };
+    },
+    identityToken(ws, aud = HUB_URL) {
+      return google.sign(
+        googleClaims(aud, {
+          sub: '1234567890',
+          azp: 'workspace-sa',
+          google: {
+            compute_engine: {
+              project_id: ws.project_id,
+              zone: ws.zone,
+              instance_name: ws.instance_name,
+              instance_id: '42',
+            },
+          },
+        }),
+      );
+    },
+    async agentReady(id) {
+      const ws = (await deps.store.get(id))!;
+      return hub.call('POST', '/agent/ready', {
+        headers: { authorization: `Bearer ${hub.identityToken(ws)}`, 'x-workspace-id': id },
+        body: {
+          workspace_id: id,
+          agent_version: '0.1.0',
+          host_key_fingerprint: `SHA256:${'A'.repeat(43)}`,
+          port: 2222,
+        },
+      });
+    },
+    async close() {
+      await driver.close?.();
+      await fake.close();
+      await db.terminate();
+    },
+  };
+  return hub;
+}
+
+/** A clock tests move by hand; the real clock until then. */
+export function manualClock() {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance(ms: number) {
+      offsetMs += ms;
+    },
+  };
+}
+
+/** Polls `GET …/status` until the workspace is in `status` (reconcile-on-read drives it). */
+export async function waitForStatus(
+  hub: TestHub,
+  id: string,
+  as: string,
+  status: string,
+  timeoutMs = 15_000,
+) {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    const r = await hub.call('GET', `/workspaces/${id}/status`, { as });
+    last = r.body;
+    if (r.status === 200 && r.body.workspace.status === status) return r.body;
+    if (status === 'GONE' && r.status === 404) return null;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`workspace ${id} did not reach ${status}; last: ${JSON.stringify(last)}`);
+}
+
+export { googleClaims };

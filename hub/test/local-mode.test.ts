@@ -1,0 +1,132 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '@workspace-hub/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { type RunningHub, startHub } from '../src/server.js';
+
+const AUTH = { authorization: 'Bearer dev:dana@example.com', 'content-type': 'application/json' };
+let hub: RunningHub;
+let dataDir: string;
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${hub.url}${path}`, {
+    method,
+    headers: AUTH,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}
+
+async function waitFor(id: string, status: string) {
+  for (let i = 0; i < 300; i++) {
+    const r = await api('GET', `/workspaces/${id}/status`);
+    if (status === 'GONE' ? r.status === 404 : r.body.workspace?.status === status) return r.body;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`workspace ${id} never became ${status}`);
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'hub-local-'));
+  const config = loadConfig({
+    HUB_DRIVER: 'local',
+    HUB_AUTH: 'dev',
+    PORT: String(await freePort()),
+    GOOGLE_CLOUD_PROJECT: `local-${Date.now()}`,
+    FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+    HUB_DATA_DIR: dataDir,
+  });
+  hub = await startHub(config, '127.0.0.1');
+  await hub.ready;
+});
+afterAll(() => hub.close());
+
+describe('local mode: workspaces are vm-agent processes', () => {
+  it('creates a reachable agent, suspends it with SIGSTOP, resumes it, and deletes everything', async () => {
+    const created = await api('POST', '/workspaces', {});
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    const ready = (await waitFor(id, 'READY')).workspace;
+    const home = join(dataDir, 'workspaces', id, 'home');
+    expect(existsSync(home)).toBe(true);
+
+    // A real SSH client reaches the agent with a registered key and the pinned host key.
+    const keyDir = mkdtempSync(join(tmpdir(), 'hub-local-key-'));
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-f',
+      join(keyDir, 'id'),
+      '-C',
+      'laptop',
+    ]);
+    expect(
+      (
+        await api('PUT', '/me/keys/laptop', {
+          public_key: readFileSync(join(keyDir, 'id.pub'), 'utf8'),
+        })
+      ).status,
+    ).toBe(200);
+    const knownHosts = join(keyDir, 'known_hosts');
+    execFileSync('sh', [
+      '-c',
+      `echo "[127.0.0.1]:${ready.agent.port} ${ready.agent.host_public_key}" > ${knownHosts}`,
+    ]);
+    // Asynchronously: the hub answering the agent's key lookup runs in this process.
+    const ssh = async (cmd: string) =>
+      (
+        await promisify(execFile)(
+          'ssh',
+          [
+            '-F',
+            '/dev/null',
+            '-i',
+            join(keyDir, 'id'),
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            `UserKnownHostsFile=${knownHosts}`,
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-p',
+            String(ready.agent.port),
+            '127.0.0.1',
+            cmd,
+          ],
+          { encoding: 'utf8', timeout: 20_000 },
+        )
+      ).stdout;
+    expect(await ssh('echo hello from $(pwd)')).toBe(`hello from ${home}\n`);
+
+    expect((await api('POST', `/workspaces/${id}/stop`)).body.status).toBe('SUSPENDING');
+    await waitFor(id, 'SUSPENDED');
+    const pid = Number(
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `grep -l "AGENT_HOME=${home}" /proc/[0-9]*/environ 2>/dev/null | head -1 | cut -d/ -f3`,
+        ],
+        { encoding: 'utf8' },
+      ).trim(),
+    );
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0]).toBe('T');
+
+    expect((await api('POST', `/workspaces/${id}/start`)).body.status).toBe('RESUMING');
+    await waitFor(id, 'READY');
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0]).not.toBe('T');
+    expect(await ssh('echo still here')).toBe('still here\n');
+
+    expect((await api('DELETE', `/workspaces/${id}`)).status).toBe(202);
+    await waitFor(id, 'GONE');
+    expect(existsSync(join(dataDir, 'workspaces', id))).toBe(false);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+});

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@workspace-hub/testing';
+import { describe, expect, inject, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b) => {
+    out += b;
+  });
+  child.stderr.on('data', (b) => {
+    err += b;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+describe('node hub/dist/main.js', () => {
+  it('refuses to start on bad configuration, naming the variable', async () => {
+    const p = run({ PORT: 'http', HUB_IDLE_TIMEOUT_MINUTES: '-5' });
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toMatch(/PORT:/);
+    expect(p.err()).toMatch(/HUB_IDLE_TIMEOUT_MINUTES:/);
+    const onCloudRun = run({ HUB_AUTH: 'dev', K_SERVICE: 'hub' });
+    expect(await onCloudRun.exited).toBe(2);
+    expect(onCloudRun.err()).toMatch(/HUB_AUTH: dev identities are for local mode only/);
+  });
+
+  it('serves on PORT and shuts down cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const p = run({
+      PORT: String(port),
+      HUB_DRIVER: 'local',
+      HUB_AUTH: 'dev',
+      GOOGLE_CLOUD_PROJECT: 'test-main',
+      FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+      HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'hub-main-')),
+    });
+    let listed: Response | undefined;
+    for (let i = 0; i < 200 && !listed?.ok; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      listed = await fetch(`http://127.0.0.1:${port}/workspaces`, {
+        headers: { authorization: 'Bearer dev:a@example.com' },
+      }).catch(() => undefined);
+    }
+    expect(listed?.status).toBe(200);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const lines = p
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.message === 'SIGTERM: shutting down')).toBe(true);
+    expect(lines.find((l) => l.httpRequest)?.severity).toBe('INFO');
+  });
+});
