@@ -1,0 +1,105 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export interface AgentConfig {
+  /** TCP port; 0 picks a free one (tests). */
+  port: number;
+  listenHost: string;
+  /** Root of sessions' working directory and of SFTP. */
+  home: string;
+  hostKeyFile: string;
+  authorizedKeysFile: string | null;
+  scrollbackBytes: number;
+  hubUrl: string | null;
+  workspaceId: string | null;
+  agentToken: string | null;
+  secretsDir: string | null;
+  auditCommands: boolean;
+  heartbeatSeconds: number;
+  /** Host of the GCE metadata server (overridable for tests). */
+  metadataHost: string;
+  /** Login shell for sessions and exec; defaults to $SHELL or /bin/bash. */
+  shell: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function path(env: Env, name: string, fallback: string | null): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return isAbsolute(raw) ? raw : resolve(raw);
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(name, `must be 0 or 1, got "${env[name]}"`);
+}
+
+/** Reads and validates the agent's environment; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env = process.env): AgentConfig {
+  const port = integer(env, 'AGENT_PORT', 2222, 0, 65535);
+  const home = path(env, 'AGENT_HOME', env.HOME || homedir()) as string;
+  const hubUrlRaw = env.HUB_URL?.trim() || null;
+  let hubUrl: string | null = null;
+  if (hubUrlRaw) {
+    let parsed: URL;
+    try {
+      parsed = new URL(hubUrlRaw);
+    } catch {
+      throw new ConfigError('HUB_URL', `not a URL: "${hubUrlRaw}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new ConfigError('HUB_URL', 'must be http(s)');
+    hubUrl = hubUrlRaw.replace(/\/+$/, '');
+  }
+  const workspaceId = env.WORKSPACE_ID?.trim() || null;
+  if (hubUrl && !workspaceId) throw new ConfigError('WORKSPACE_ID', 'required when HUB_URL is set');
+  if (workspaceId && !hubUrl) throw new ConfigError('HUB_URL', 'required when WORKSPACE_ID is set');
+  if (workspaceId && !/^[A-Za-z0-9-]{1,63}$/.test(workspaceId))
+    throw new ConfigError('WORKSPACE_ID', `malformed: "${workspaceId}"`);
+  const listenHost = env.AGENT_LISTEN_HOST?.trim() || '0.0.0.0';
+  if (!/^[A-Za-z0-9.:-]+$/.test(listenHost))
+    throw new ConfigError('AGENT_LISTEN_HOST', `not a host: "${listenHost}"`);
+  return {
+    port,
+    listenHost,
+    home,
+    hostKeyFile: path(
+      env,
+      'AGENT_HOST_KEY_FILE',
+      join(home, '.vm-agent', 'ssh_host_ed25519_key'),
+    ) as string,
+    authorizedKeysFile: path(env, 'AGENT_AUTHORIZED_KEYS_FILE', null),
+    scrollbackBytes: integer(env, 'AGENT_SCROLLBACK_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+    hubUrl,
+    workspaceId,
+    agentToken: env.WORKSPACE_AGENT_TOKEN?.trim() || null,
+    secretsDir: path(env, 'WORKSPACE_SECRETS_DIR', null),
+    auditCommands: flag(env, 'AGENT_AUDIT_COMMANDS'),
+    heartbeatSeconds: integer(env, 'AGENT_HEARTBEAT_SECONDS', 60, 1, 3600),
+    metadataHost: env.GCE_METADATA_HOST?.trim() || 'metadata.google.internal',
+    shell: env.SHELL?.trim() || '/bin/bash',
+  };
+}

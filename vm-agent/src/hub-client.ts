@@ -1,0 +1,180 @@
+import { log } from './log.js';
+
+export interface AuthorizedKeyEntry {
+  name: string;
+  public_key: string;
+  owner: string;
+}
+
+export interface ReadyReport {
+  workspace_id: string;
+  agent_version: string;
+  host_key_fingerprint: string;
+  host_public_key: string;
+  port: number;
+}
+
+export interface HeartbeatReport {
+  workspace_id: string;
+  last_activity_at: string;
+  sessions: number;
+  attached_devices: string[];
+}
+
+export interface HubClientOptions {
+  hubUrl: string;
+  workspaceId: string;
+  /** Local mode: a fixed per-workspace token. Otherwise the GCE identity token is used. */
+  agentToken: string | null;
+  metadataHost: string;
+}
+
+class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status}`);
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/** The agent's calls to the hub. Failures are logged (never the token) and retried with backoff. */
+export class HubClient {
+  private cachedToken: { value: string; expiresAtMs: number } | null = null;
+  private readonly closing = new AbortController();
+
+  constructor(private readonly opts: HubClientOptions) {}
+
+  close(): void {
+    this.closing.abort();
+  }
+
+  async ready(report: ReadyReport, maxAttempts = Number.POSITIVE_INFINITY): Promise<boolean> {
+    return (
+      (await this.withRetry('ready', maxAttempts, () => this.post('/agent/ready', report))) !== null
+    );
+  }
+
+  /** Returns whether the hub asked for a fresh ready report, or null if the heartbeat was lost. */
+  async heartbeat(report: HeartbeatReport): Promise<boolean | null> {
+    const body = await this.withRetry('heartbeat', 4, () => this.post('/agent/heartbeat', report));
+    if (body === null) return null;
+    return (body as { report_ready?: unknown }).report_ready === true;
+  }
+
+  async authorizedKeys(): Promise<AuthorizedKeyEntry[] | null> {
+    const body = await this.withRetry('authorized-keys', 2, () =>
+      this.request('GET', '/agent/authorized-keys'),
+    );
+    if (body === null) return null;
+    const keys = (body as { keys?: unknown }).keys;
+    if (!Array.isArray(keys)) {
+      log('WARNING', 'hub answered authorized-keys without a keys array');
+      return null;
+    }
+    return keys.filter(
+      (k): k is AuthorizedKeyEntry =>
+        typeof k === 'object' &&
+        k !== null &&
+        typeof k.public_key === 'string' &&
+        typeof k.name === 'string',
+    );
+  }
+
+  private post(path: string, body: unknown): Promise<unknown> {
+    return this.request('POST', path, body);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const token = await this.token();
+    const res = await fetch(`${this.opts.hubUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-workspace-id': this.opts.workspaceId,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(15_000)]),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      if (res.status === 401 || res.status === 403) this.cachedToken = null;
+      throw new HttpStatusError(res.status, `${method} ${path}`);
+    }
+    return res.json();
+  }
+
+  private async withRetry(
+    what: string,
+    maxAttempts: number,
+    call: () => Promise<unknown>,
+  ): Promise<unknown | null> {
+    let delay = 500;
+    for (let attempt = 1; !this.closing.signal.aborted; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (this.closing.signal.aborted) return null;
+        const status = err instanceof HttpStatusError ? err.status : undefined;
+        log(status === 401 || status === 403 ? 'ERROR' : 'WARNING', `hub ${what} failed`, {
+          attempt,
+          status,
+          // Only our own message: a fetch error never carries the Authorization header.
+          error: (err as Error).message,
+        });
+        if (attempt >= maxAttempts) return null;
+        await sleep(delay, this.closing.signal);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+    return null;
+  }
+
+  private async token(): Promise<string> {
+    if (this.opts.agentToken) return this.opts.agentToken;
+    if (this.cachedToken && Date.now() < this.cachedToken.expiresAtMs)
+      return this.cachedToken.value;
+    const url = new URL(
+      `http://${this.opts.metadataHost}/computeMetadata/v1/instance/service-accounts/default/identity`,
+    );
+    url.searchParams.set('audience', this.opts.hubUrl);
+    url.searchParams.set('format', 'full');
+    const res = await fetch(url, {
+      headers: { 'Metadata-Flavor': 'Google' },
+      signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(10_000)]),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new HttpStatusError(res.status, 'metadata identity token');
+    }
+    const value = (await res.text()).trim();
+    this.cachedToken = { value, expiresAtMs: tokenExpiry(value) - 5 * 60_000 };
+    return value;
+  }
+}
+
+/** The JWT's `exp` in ms (or a minute from now when it cannot be read). */
+function tokenExpiry(jwt: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    if (typeof payload.exp === 'number') return payload.exp * 1000;
+  } catch {
+    // fall through
+  }
+  return Date.now() + 6 * 60_000;
+}

@@ -1,0 +1,269 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ssh2 from 'ssh2';
+import { afterAll } from 'vitest';
+import { type AgentConfig, loadConfig } from '../src/config.js';
+import { setLogSink } from '../src/log.js';
+import { type RunningAgent, startAgent } from '../src/server.js';
+
+export const run = promisify(execFile);
+
+/** Audit/log lines the in-process agents printed, parsed. */
+export const logLines: Record<string, unknown>[] = [];
+setLogSink((line) => logLines.push(JSON.parse(line)));
+
+export interface KeyPair {
+  file: string;
+  publicKey: string;
+  privateKey: string;
+}
+
+const tempDirs: string[] = [];
+// Registered at import, so it runs after the test file's own afterAll hooks (which close agents).
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'vm-agent-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** An ed25519 key made by ssh-keygen, as a device would have. */
+export async function makeKey(dir: string, comment: string): Promise<KeyPair> {
+  const file = join(dir, `key-${comment}`);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  return {
+    file,
+    publicKey: readFileSync(`${file}.pub`, 'utf8').trim(),
+    privateKey: readFileSync(file, 'utf8'),
+  };
+}
+
+export interface TestAgent extends RunningAgent {
+  dir: string;
+  home: string;
+  knownHosts: string;
+  config: AgentConfig;
+}
+
+export async function startTestAgent(env: Record<string, string> = {}): Promise<TestAgent> {
+  const dir = tempDir();
+  const home = join(dir, 'home');
+  const config = loadConfig({
+    AGENT_PORT: '0',
+    AGENT_LISTEN_HOST: '127.0.0.1',
+    AGENT_HOME: home,
+    SHELL: '/bin/bash',
+    ...env,
+  });
+  const agent = await startAgent(config);
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${agent.port} ${agent.hostPublicKey}\n`);
+  return {
+    ...agent,
+    dir,
+    home,
+    knownHosts,
+    config,
+    close: async () => {
+      await agent.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Arguments for the real OpenSSH client: no user config, pinned host key, no prompts. */
+export function sshArgs(
+  agent: { port: number; knownHosts: string },
+  key: KeyPair,
+  extra: string[] = [],
+): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-p',
+    String(agent.port),
+    '-i',
+    key.file,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${agent.knownHosts}`,
+    '-o',
+    'LogLevel=ERROR',
+    ...extra,
+  ];
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion, feeding `input`, and never rejects. */
+export function runProgram(cmd: string, args: string[], input = ''): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+export function ssh(
+  agent: TestAgent,
+  key: KeyPair,
+  args: string[],
+  input = '',
+): Promise<CommandResult> {
+  return runProgram('ssh', [...sshArgs(agent, key), 'dev@127.0.0.1', ...args], input);
+}
+
+/** An ssh2 client connection, the other client the acceptance asks for. */
+export function connectSsh2(agent: TestAgent, key: KeyPair): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({
+      host: '127.0.0.1',
+      port: agent.port,
+      username: 'dev',
+      privateKey: key.privateKey,
+      hostVerifier: (presented: Buffer) =>
+        ssh2.utils.parseKey(agent.hostPublicKey) instanceof Error
+          ? false
+          : (ssh2.utils.parseKey(agent.hostPublicKey) as ssh2.ParsedKey)
+              .getPublicSSH()
+              .equals(presented),
+    });
+  });
+}
+
+/** Collects a channel's output and resolves once `pattern` appears in it. */
+export class Screen {
+  text = '';
+  private waiters: { pattern: RegExp | string; resolve: () => void }[] = [];
+
+  constructor(stream: NodeJS.ReadableStream) {
+    stream.on('data', (d: Buffer) => {
+      this.text += d.toString('utf8');
+      this.waiters = this.waiters.filter((w) => {
+        if (!this.matches(w.pattern)) return true;
+        w.resolve();
+        return false;
+      });
+    });
+  }
+
+  private matches(pattern: RegExp | string): boolean {
+    return typeof pattern === 'string' ? this.text.includes(pattern) : pattern.test(this.text);
+  }
+
+  waitFor(pattern: RegExp | string): Promise<void> {
+    if (this.matches(pattern)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ pattern, resolve }));
+  }
+}
+
+export interface HubRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+/** A stand-in for the hub: records callbacks, serves keys, can ask for a ready report. */
+export class FakeHub {
+  readonly requests: HubRequest[] = [];
+  keys: { name: string; public_key: string; owner: string }[] = [];
+  reportReady = false;
+  /** Status codes to answer (in order) before behaving. */
+  failures: number[] = [];
+  private server: Server;
+  url = '';
+  private listeners: (() => void)[] = [];
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d) => (raw += d));
+      req.on('end', () => {
+        const body = raw ? JSON.parse(raw) : null;
+        this.requests.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body,
+        });
+        for (const l of this.listeners) l();
+        const fail = this.failures.shift();
+        if (fail) {
+          res.writeHead(fail, { 'content-type': 'application/json' }).end('{"title":"nope"}');
+          return;
+        }
+        res.setHeader('content-type', 'application/json');
+        if (req.url === '/agent/authorized-keys')
+          return res.end(JSON.stringify({ keys: this.keys }));
+        if (req.url === '/agent/heartbeat') {
+          const answer = this.reportReady;
+          this.reportReady = false;
+          return res.end(JSON.stringify({ ok: true, report_ready: answer }));
+        }
+        if (req.url === '/agent/ready')
+          return res.end(JSON.stringify({ ok: true, report_ready: false }));
+        if (req.url?.startsWith('/computeMetadata/')) {
+          res.setHeader('content-type', 'text/plain');
+          const exp = Math.floor(Date.now() / 1000) + 3600;
+          const payload = Buffer.from(JSON.stringify({ aud: 'hub', exp })).toString('base64url');
+          return res.end(`eyJhbGciOiJSUzI1NiJ9.${payload}.c2ln`);
+        }
+        res.writeHead(404).end('{}');
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    const addr = this.server.address() as { port: number };
+    this.url = `http://127.0.0.1:${addr.port}`;
+  }
+
+  calls(path: string): HubRequest[] {
+    return this.requests.filter((r) => r.path.split('?')[0] === path);
+  }
+
+  /** Resolves when a request to `path` arrives (counting those already recorded) `count` times. */
+  waitFor(path: string, count = 1): Promise<HubRequest[]> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.calls(path).length >= count) {
+          this.listeners = this.listeners.filter((l) => l !== check);
+          resolve(this.calls(path));
+          return true;
+        }
+        return false;
+      };
+      if (!check()) this.listeners.push(check);
+    });
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
