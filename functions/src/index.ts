@@ -1,0 +1,35 @@
+import { cloudEvent } from '@google-cloud/functions-framework';
+import { createFirestore, createGceDriver, WorkspaceStore } from '@workspace-hub/core';
+import {
+  type CloudEventLike,
+  createAuditLogHandler,
+  type FunctionDeps,
+} from './reconcile-handler.js';
+
+export { parseInstanceEvent } from './audit-log.js';
+export { createAuditLogHandler, type FunctionDeps, type Outcome } from './reconcile-handler.js';
+
+/** The Eventarc entry point (Terraform: entry_point = reconcileFromAuditLog). */
+export const FUNCTION_NAME = 'reconcileFromAuditLog';
+
+let deps: Promise<FunctionDeps> | undefined;
+
+/** Built on the first event, then reused while the instance is warm. */
+function depsFromEnv(): Promise<FunctionDeps> {
+  deps ??= (async () => {
+    const projectId = process.env.GOOGLE_CLOUD_PROJECT;
+    if (!projectId) throw new Error('GOOGLE_CLOUD_PROJECT is not set');
+    return {
+      store: new WorkspaceStore(createFirestore(projectId)),
+      driver: createGceDriver({ projectId, endpoint: process.env.HUB_COMPUTE_ENDPOINT }),
+      log: (severity, message, fields = {}) =>
+        process.stdout.write(`${JSON.stringify({ severity, message, ...fields })}\n`),
+    };
+  })();
+  return deps;
+}
+
+const handler = createAuditLogHandler(depsFromEnv);
+cloudEvent<unknown>(FUNCTION_NAME, async (event: CloudEventLike) => {
+  await handler(event);
+});
