@@ -1,0 +1,133 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform interpolations, not JavaScript templates.
+import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service/index.js';
+import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member/index.js';
+import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project/index.js';
+import { Fn, TerraformIterator, TerraformLocal, Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { Apis } from './apis.js';
+import type { Identities } from './identities.js';
+import type { Variables } from './variables.js';
+
+/** Renders a number variable as an env value, or "" (unset) when it is 0. */
+const positiveOrUnset = (name: string) => `\${var.${name} > 0 ? tostring(var.${name}) : ""}`;
+
+export function defineHubService(scope: Construct, vars: Variables, apis: Apis, ids: Identities) {
+  const project = new DataGoogleProject(scope, 'this_project', {
+    projectId: vars.project.stringValue,
+  });
+  // The service's own uri attribute would make HUB_URL depend on the service it configures;
+  // Cloud Run's deterministic URL is known before the service exists.
+  const hubUrl = new TerraformLocal(
+    scope,
+    'hub_public_url',
+    `\${var.hub_url != "" ? trimsuffix(var.hub_url, "/") : "https://\${var.service_name}-\${${project.fqn}.number}.\${var.region}.run.app"}`,
+  );
+  const environment = new TerraformLocal(scope, 'hub_environment', {
+    HUB_DRIVER: 'gce',
+    HUB_AUTH: vars.hubAuth.stringValue,
+    HUB_URL: hubUrl.asString,
+    HUB_ADMINS: Fn.join(',', vars.admins.listValue),
+    HUB_ALLOWED_DOMAINS: Fn.join(',', vars.allowedDomains.listValue),
+    HUB_ALLOWED_USERS: Fn.join(',', vars.allowedUsers.listValue),
+    HUB_SCHEDULER_SA: ids.scheduler.email,
+    GOOGLE_CLOUD_PROJECT: vars.project.stringValue,
+    HUB_ZONE: vars.zone.stringValue,
+    HUB_ALLOWED_ZONES: Fn.join(',', vars.allowedZones.listValue),
+    HUB_ALLOWED_MACHINE_TYPES: Fn.join(',', vars.allowedMachineTypes.listValue),
+    HUB_DEFAULT_MACHINE_TYPE: vars.defaultMachineType.stringValue,
+    HUB_WORKSPACE_IMAGE: vars.workspaceImage.stringValue,
+    HUB_WORKSPACE_SA: ids.workspace.email,
+    HUB_NETWORK: vars.network.stringValue,
+    HUB_SUBNETWORK: vars.subnetwork.stringValue,
+    HUB_IDLE_TIMEOUT_MINUTES: '${tostring(var.idle_timeout_minutes)}',
+    HUB_MAX_EXTEND_MINUTES: '${tostring(var.max_extend_minutes)}',
+    HUB_RETENTION_DAYS: positiveOrUnset('retention_days'),
+    HUB_MAX_WORKSPACES_PER_USER: positiveOrUnset('max_workspaces_per_user'),
+  });
+  // The hub treats an empty variable as invalid, so empty settings are left unset instead.
+  const nonEmptyEnvironment = new TerraformLocal(
+    scope,
+    'hub_environment_set',
+    `\${ { for k, v in ${environment.fqn} : k => v if v != "" } }`,
+  );
+
+  const service = new CloudRunV2Service(scope, 'hub', {
+    project: vars.project.stringValue,
+    location: vars.region.stringValue,
+    name: vars.serviceName.stringValue,
+    ingress: 'INGRESS_TRAFFIC_ALL',
+    deletionProtection: false,
+    // Cloud Run accepts tokens for its own run.app URLs; a custom hub_url must be added as an audience.
+    customAudiences: Token.asList('${var.hub_url != "" ? [trimsuffix(var.hub_url, "/")] : []}'),
+    template: {
+      serviceAccount: ids.hub.email,
+      // Terminal gateway WebSockets and long polls live as long as a request may.
+      timeout: '3600s',
+      scaling: { minInstanceCount: 0, maxInstanceCount: vars.hubMaxInstances.numberValue },
+    },
+    dependsOn: [apis.run],
+    // The hub refuses to start on these combinations; failing the plan says why sooner.
+    lifecycle: {
+      precondition: [
+        {
+          condition: '${length(var.allowed_zones) == 0 || contains(var.allowed_zones, var.zone)}',
+          errorMessage: 'allowed_zones must include zone.',
+        },
+        {
+          condition:
+            '${length(var.allowed_machine_types) == 0 || contains(var.allowed_machine_types, var.default_machine_type)}',
+          errorMessage: 'allowed_machine_types must include default_machine_type.',
+        },
+        {
+          condition:
+            '${var.hub_auth != "id-token" || length(var.allowed_domains) + length(var.allowed_users) + length(var.admins) > 0}',
+          errorMessage:
+            'With hub_auth = "id-token" set allowed_domains or allowed_users: any Google account could sign in otherwise.',
+        },
+      ],
+    },
+  });
+
+  // CDKTF cannot resolve a dynamic block nested inside `template`, so the container is an override.
+  service.addOverride('template.containers', [
+    {
+      image: vars.hubImage.stringValue,
+      ports: { container_port: 8080 },
+      dynamic: {
+        env: {
+          for_each: nonEmptyEnvironment.fqn,
+          content: { name: '${env.key}', value: '${env.value}' },
+        },
+      },
+    },
+  ]);
+
+  const members = TerraformIterator.fromList(vars.teamMembers.listValue);
+  new CloudRunV2ServiceIamMember(scope, 'hub_invoker_team', {
+    forEach: members,
+    project: vars.project.stringValue,
+    location: service.location,
+    name: service.name,
+    role: 'roles/run.invoker',
+    member: members.value,
+  });
+  // Agents call /agent/* with their VM's identity token, which Cloud Run checks before the hub sees it.
+  new CloudRunV2ServiceIamMember(scope, 'hub_invoker_workspace', {
+    project: vars.project.stringValue,
+    location: service.location,
+    name: service.name,
+    role: 'roles/run.invoker',
+    member: ids.workspace.member,
+  });
+  new CloudRunV2ServiceIamMember(scope, 'hub_invoker_scheduler', {
+    project: vars.project.stringValue,
+    location: service.location,
+    name: service.name,
+    role: 'roles/run.invoker',
+    member: ids.scheduler.member,
+  });
+
+  return { service, hubUrl };
+}
+
+export type HubService = ReturnType<typeof defineHubService>;

@@ -1,0 +1,34 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform interpolations, not JavaScript templates.
+import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall/index.js';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
+import { TerraformIterator } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { Apis } from './apis.js';
+import type { Variables } from './variables.js';
+
+/** Source range of IAP TCP forwarding: the only way in to a workspace's agent. */
+export const IAP_RANGE = '35.235.240.0/20';
+/** The gce driver tags every workspace VM with this. */
+export const WORKSPACE_NETWORK_TAG = 'workspace-hub';
+
+export function defineIapAccess(scope: Construct, vars: Variables, apis: Apis) {
+  new ComputeFirewall(scope, 'iap_to_agent', {
+    project: vars.project.stringValue,
+    name: '${var.service_name}-allow-iap-agent',
+    network: vars.network.stringValue,
+    direction: 'INGRESS',
+    sourceRanges: [IAP_RANGE],
+    targetTags: [WORKSPACE_NETWORK_TAG],
+    allow: [{ protocol: 'tcp', ports: ['${tostring(var.agent_port)}'] }],
+    description: 'IAP TCP forwarding to the workspace agent SSH port.',
+    dependsOn: [apis.compute],
+  });
+  const members = TerraformIterator.fromList(vars.teamMembers.listValue);
+  new ProjectIamMember(scope, 'team_iap_tunnel', {
+    forEach: members,
+    project: vars.project.stringValue,
+    role: 'roles/iap.tunnelResourceAccessor',
+    member: members.value,
+    dependsOn: [apis.iap],
+  });
+}

@@ -1,0 +1,81 @@
+import type { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository/index.js';
+import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member/index.js';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
+import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret/index.js';
+import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member/index.js';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account/index.js';
+import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member/index.js';
+import { TerraformIterator } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { Apis } from './apis.js';
+import type { Variables } from './variables.js';
+
+/** One service account per component, each with only the roles its code needs. */
+export function defineIdentities(
+  scope: Construct,
+  vars: Variables,
+  apis: Apis,
+  registry: ArtifactRegistryRepository,
+) {
+  const project = vars.project.stringValue;
+  const account = (id: string, accountId: string, displayName: string) =>
+    new ServiceAccount(scope, id, {
+      project,
+      accountId,
+      displayName,
+      dependsOn: [apis.iam],
+    });
+  const hub = account('hub_sa', 'workspace-hub', 'Workspace Hub API (Cloud Run)');
+  const scheduler = account('scheduler_sa', 'workspace-hub-scheduler', 'Workspace Hub cleanup job');
+  const workspace = account('workspace_sa', 'workspace-hub-vm', 'Workspace Hub workspace VMs');
+  const reconcile = account(
+    'reconcile_sa',
+    'workspace-hub-reconcile',
+    'Workspace Hub reconcile function',
+  );
+
+  const projectRole = (id: string, sa: ServiceAccount, role: string) =>
+    new ProjectIamMember(scope, id, { project, role, member: sa.member });
+
+  projectRole('hub_instance_admin', hub, 'roles/compute.instanceAdmin.v1');
+  projectRole('hub_datastore_user', hub, 'roles/datastore.user');
+  // The hub attaches the VM account to instances; it may act as that account and no other.
+  new ServiceAccountIamMember(scope, 'hub_acts_as_workspace_sa', {
+    serviceAccountId: workspace.name,
+    role: 'roles/iam.serviceAccountUser',
+    member: hub.member,
+  });
+
+  projectRole('workspace_log_writer', workspace, 'roles/logging.logWriter');
+  new ArtifactRegistryRepositoryIamMember(scope, 'workspace_registry_reader', {
+    project,
+    location: registry.location,
+    repository: registry.name,
+    role: 'roles/artifactregistry.reader',
+    member: workspace.member,
+  });
+  const secretNames = TerraformIterator.fromList(vars.workspaceSecretNames.listValue);
+  const secrets = new SecretManagerSecret(scope, 'workspace_secret', {
+    forEach: secretNames,
+    project,
+    secretId: secretNames.value,
+    replication: { auto: {} },
+    dependsOn: [apis.secretmanager],
+  });
+  const secretIt = TerraformIterator.fromResources(secrets);
+  new SecretManagerSecretIamMember(scope, 'workspace_secret_accessor', {
+    forEach: secretIt,
+    project,
+    secretId: secretIt.getString('secret_id'),
+    role: 'roles/secretmanager.secretAccessor',
+    member: workspace.member,
+  });
+
+  projectRole('reconcile_datastore_user', reconcile, 'roles/datastore.user');
+  projectRole('reconcile_compute_viewer', reconcile, 'roles/compute.viewer');
+  projectRole('reconcile_event_receiver', reconcile, 'roles/eventarc.eventReceiver');
+
+  return { hub, scheduler, workspace, reconcile };
+}
+
+export type Identities = ReturnType<typeof defineIdentities>;

@@ -1,0 +1,398 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform interpolations, not JavaScript templates.
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { synthesizeModule } from './synthesize.js';
+
+const moduleDir = fileURLToPath(new URL('../', import.meta.url));
+const REGENERATE = 'npm run synth -w @workspace-hub/terraform';
+
+type Block = Record<string, unknown>;
+let synthesized: Record<string, string>;
+let main: { resource: Record<string, Record<string, Block>>; locals: Block; data: Block };
+let variables: Record<string, Block>;
+let outputs: Record<string, Block>;
+
+beforeAll(() => {
+  synthesized = synthesizeModule();
+  main = JSON.parse(synthesized['main.tf.json']!);
+  variables = JSON.parse(synthesized['variables.tf.json']!).variable;
+  outputs = JSON.parse(synthesized['outputs.tf.json']!).output;
+});
+
+const resource = (type: string, name: string): Block => {
+  const found = main.resource[type]?.[name];
+  if (!found) throw new Error(`no ${type}.${name} in the module`);
+  return found;
+};
+const resourcesOf = (type: string): Block[] => Object.values(main.resource[type] ?? {});
+const roleGrants = (type: string) =>
+  resourcesOf(type).map((grant) => ({ role: grant.role, member: grant.member }));
+
+describe('the committed Terraform module', () => {
+  it('is exactly what the CDKTF source synthesizes', async () => {
+    const committed = (await readdir(moduleDir)).filter((name) => name.endsWith('.tf.json')).sort();
+    expect(committed, `stale or missing *.tf.json: run \`${REGENERATE}\``).toEqual(
+      Object.keys(synthesized).sort(),
+    );
+    for (const [name, content] of Object.entries(synthesized)) {
+      const onDisk = await readFile(`${moduleDir}${name}`, 'utf8');
+      expect(onDisk, `${name} is out of date: run \`${REGENERATE}\` and commit it`).toBe(content);
+    }
+  });
+
+  it('synthesizes deterministically', () => {
+    expect(synthesizeModule()).toEqual(synthesized);
+  });
+
+  it('configures no backend and no provider credentials', () => {
+    const all = Object.values(synthesized).join('\n');
+    expect(all).not.toMatch(/"backend"|"credentials"|"access_token"|"provider":/);
+    expect(
+      JSON.parse(synthesized['versions.tf.json']!).terraform.required_providers.google.source,
+    ).toBe('hashicorp/google');
+  });
+
+  it('refers only to variables, locals and resources it defines', () => {
+    const text = `${synthesized['main.tf.json']}${synthesized['outputs.tf.json']}`;
+    for (const [, name] of text.matchAll(/\bvar\.([a-z0-9_]+)/g))
+      expect(variables).toHaveProperty(name!);
+    for (const [, name] of text.matchAll(/\blocal\.([a-z0-9_]+)/g))
+      expect(main.locals).toHaveProperty(name!);
+    for (const [, type, name] of text.matchAll(
+      /\$\{[^}]*?(?<!data\.)\b(google_[a-z0-9_]+)\.([a-z0-9_]+)/g,
+    )) {
+      expect(main.resource[type!], `${type}.${name}`).toHaveProperty(name!);
+    }
+    for (const [, name] of text.matchAll(/data\.google_project\.([a-z0-9_]+)/g)) {
+      expect((main.data.google_project as Block)[name!]).toBeDefined();
+    }
+  });
+
+  it('uses every variable', () => {
+    const text = `${synthesized['main.tf.json']}${synthesized['outputs.tf.json']}`;
+    const unused = Object.keys(variables).filter((name) => !text.includes(`var.${name}`));
+    expect(unused).toEqual([]);
+  });
+
+  it('enables every API the deployment calls', () => {
+    const services = resourcesOf('google_project_service').map((api) => api.service);
+    expect(services.sort()).toEqual(
+      [
+        'run',
+        'firestore',
+        'compute',
+        'artifactregistry',
+        'cloudscheduler',
+        'iap',
+        'iam',
+        'secretmanager',
+        'eventarc',
+        'cloudfunctions',
+        'cloudbuild',
+        'logging',
+      ]
+        .map((api) => `${api}.googleapis.com`)
+        .sort(),
+    );
+    for (const api of resourcesOf('google_project_service'))
+      expect(api.disable_on_destroy).toBe(false);
+  });
+
+  it('creates a native Firestore database and the composite indexes the hub queries need', () => {
+    expect(resource('google_firestore_database', 'firestore')).toMatchObject({
+      name: '(default)',
+      type: 'FIRESTORE_NATIVE',
+      deletion_policy: 'ABANDON',
+    });
+    const indexes = resourcesOf('google_firestore_index').map((index) => {
+      expect(index.collection).toBe('workspaces');
+      const fields = index.fields as Array<{ field_path: string; order: string }>;
+      return fields
+        .map((f) => `${f.field_path} ${f.order === 'ASCENDING' ? 'ASC' : 'DESC'}`)
+        .join(', ');
+    });
+    expect(indexes.sort()).toEqual(
+      [
+        'owner_id ASC, created_at DESC, __name__ DESC',
+        'owner_id ASC, status ASC, created_at DESC, __name__ DESC',
+        'status ASC, created_at DESC, __name__ DESC',
+        'status ASC, deadline ASC, __name__ ASC',
+        'status ASC, updated_at ASC, __name__ ASC',
+      ].sort(),
+    );
+  });
+
+  it('creates a docker Artifact Registry repository the VMs may only read', () => {
+    expect(resource('google_artifact_registry_repository', 'registry').format).toBe('DOCKER');
+    expect(
+      resource('google_artifact_registry_repository_iam_member', 'workspace_registry_reader'),
+    ).toMatchObject({
+      role: 'roles/artifactregistry.reader',
+      member: '${google_service_account.workspace_sa.member}',
+      repository: '${google_artifact_registry_repository.registry.name}',
+    });
+  });
+
+  it('grants each service account only its least-privilege roles', () => {
+    expect(
+      resourcesOf('google_service_account')
+        .map((sa) => sa.account_id)
+        .sort(),
+    ).toEqual([
+      'workspace-hub',
+      'workspace-hub-reconcile',
+      'workspace-hub-scheduler',
+      'workspace-hub-vm',
+    ]);
+    const projectGrants = roleGrants('google_project_iam_member');
+    const rolesOf = (sa: string) =>
+      projectGrants
+        .filter((grant) => grant.member === `\${google_service_account.${sa}.member}`)
+        .map((grant) => grant.role)
+        .sort();
+    expect(rolesOf('hub_sa')).toEqual(['roles/compute.instanceAdmin.v1', 'roles/datastore.user']);
+    expect(rolesOf('workspace_sa')).toEqual(['roles/logging.logWriter']);
+    expect(rolesOf('reconcile_sa')).toEqual([
+      'roles/compute.viewer',
+      'roles/datastore.user',
+      'roles/eventarc.eventReceiver',
+    ]);
+    expect(rolesOf('scheduler_sa')).toEqual([]);
+    // serviceAccountUser on the VM account only, never project-wide.
+    expect(resource('google_service_account_iam_member', 'hub_acts_as_workspace_sa')).toMatchObject(
+      {
+        service_account_id: '${google_service_account.workspace_sa.name}',
+        role: 'roles/iam.serviceAccountUser',
+        member: '${google_service_account.hub_sa.member}',
+      },
+    );
+    expect(projectGrants.map((grant) => grant.role)).not.toContain('roles/iam.serviceAccountUser');
+  });
+
+  it('lets the VMs read only the secrets named by a variable', () => {
+    expect(resource('google_secret_manager_secret', 'workspace_secret').for_each).toBe(
+      '${toset(var.workspace_secret_names)}',
+    );
+    expect(
+      resource('google_secret_manager_secret_iam_member', 'workspace_secret_accessor'),
+    ).toMatchObject({
+      for_each: '${google_secret_manager_secret.workspace_secret}',
+      secret_id: '${each.value.secret_id}',
+      role: 'roles/secretmanager.secretAccessor',
+      member: '${google_service_account.workspace_sa.member}',
+    });
+  });
+
+  it('runs the hub on Cloud Run with a one-hour timeout, scale to zero and its configuration', () => {
+    const hub = resource('google_cloud_run_v2_service', 'hub');
+    const template = hub.template as Block;
+    expect(template.timeout).toBe('3600s');
+    expect((template.scaling as Block).min_instance_count).toBe(0);
+    expect(template.service_account).toBe('${google_service_account.hub_sa.email}');
+    const env = main.locals.hub_environment as Record<string, string>;
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'HUB_DRIVER',
+        'HUB_AUTH',
+        'HUB_URL',
+        'HUB_ADMINS',
+        'HUB_ALLOWED_DOMAINS',
+        'HUB_ALLOWED_USERS',
+        'HUB_SCHEDULER_SA',
+        'GOOGLE_CLOUD_PROJECT',
+        'HUB_ZONE',
+        'HUB_ALLOWED_ZONES',
+        'HUB_ALLOWED_MACHINE_TYPES',
+        'HUB_DEFAULT_MACHINE_TYPE',
+        'HUB_WORKSPACE_IMAGE',
+        'HUB_WORKSPACE_SA',
+        'HUB_NETWORK',
+        'HUB_SUBNETWORK',
+        'HUB_IDLE_TIMEOUT_MINUTES',
+        'HUB_MAX_EXTEND_MINUTES',
+        'HUB_RETENTION_DAYS',
+        'HUB_MAX_WORKSPACES_PER_USER',
+      ].sort(),
+    );
+    expect(env).toMatchObject({
+      HUB_DRIVER: 'gce',
+      HUB_AUTH: '${var.hub_auth}',
+      HUB_URL: '${local.hub_public_url}',
+      HUB_SCHEDULER_SA: '${google_service_account.scheduler_sa.email}',
+      HUB_WORKSPACE_SA: '${google_service_account.workspace_sa.email}',
+    });
+    expect(variables.hub_auth?.default).toBe('cloud-run-iam');
+    const container = (template.containers as Block[])[0]!;
+    expect(container.image).toBe('${var.hub_image}');
+    expect((container.dynamic as Block).env).toMatchObject({
+      for_each: '${local.hub_environment_set}',
+    });
+    expect(main.locals.hub_public_url).toContain(
+      'https://${var.service_name}-${data.google_project.this_project.number}.${var.region}.run.app',
+    );
+  });
+
+  it('fails the plan on settings the hub would refuse at start-up', () => {
+    const lifecycle = resource('google_cloud_run_v2_service', 'hub').lifecycle as {
+      precondition: Array<{ condition: string; error_message: string }>;
+    };
+    const conditions = lifecycle.precondition.map((rule) => rule.condition).join('\n');
+    expect(conditions).toContain('contains(var.allowed_zones, var.zone)');
+    expect(conditions).toContain('contains(var.allowed_machine_types, var.default_machine_type)');
+    expect(conditions).toContain('var.hub_auth != "id-token"');
+    expect((variables.workspace_image!.validation as Block[])[0]!.condition).toContain(
+      '-docker[.]pkg[.]dev/',
+    );
+  });
+
+  it('lets only the team, the Scheduler account and the workspace agents invoke the hub', () => {
+    expect(resource('google_cloud_run_v2_service_iam_member', 'hub_invoker_team')).toMatchObject({
+      for_each: '${toset(var.team_members)}',
+      role: 'roles/run.invoker',
+      member: '${each.value}',
+    });
+    expect(
+      resource('google_cloud_run_v2_service_iam_member', 'hub_invoker_scheduler'),
+    ).toMatchObject({
+      role: 'roles/run.invoker',
+      member: '${google_service_account.scheduler_sa.member}',
+    });
+    expect(
+      resource('google_cloud_run_v2_service_iam_member', 'hub_invoker_workspace'),
+    ).toMatchObject({
+      role: 'roles/run.invoker',
+      member: '${google_service_account.workspace_sa.member}',
+    });
+    const hubInvokers = Object.keys(main.resource.google_cloud_run_v2_service_iam_member!).filter(
+      (name) => name.startsWith('hub_'),
+    );
+    expect(hubInvokers.sort()).toEqual([
+      'hub_invoker_scheduler',
+      'hub_invoker_team',
+      'hub_invoker_workspace',
+    ]);
+    expect(resource('google_cloud_run_v2_service', 'hub').custom_audiences).toContain(
+      'var.hub_url',
+    );
+    const validation = (variables.team_members!.validation as Block[])[0]!;
+    expect(validation.condition).toContain('allUsers');
+  });
+
+  it('calls POST /cleanup on schedule with an OIDC token for the hub URL', () => {
+    const job = resource('google_cloud_scheduler_job', 'cleanup');
+    expect(job.schedule).toBe('${var.cleanup_schedule}');
+    expect(job.http_target).toEqual({
+      http_method: 'POST',
+      uri: '${local.hub_public_url}/cleanup',
+      oidc_token: {
+        audience: '${local.hub_public_url}',
+        service_account_email: '${google_service_account.scheduler_sa.email}',
+      },
+    });
+  });
+
+  it('opens only the agent port, only to IAP, only on workspace VMs, and lets the team tunnel', () => {
+    expect(resource('google_compute_firewall', 'iap_to_agent')).toMatchObject({
+      direction: 'INGRESS',
+      network: '${var.network}',
+      source_ranges: ['35.235.240.0/20'],
+      target_tags: ['workspace-hub'],
+      allow: [{ protocol: 'tcp', ports: ['${tostring(var.agent_port)}'] }],
+    });
+    expect(variables.agent_port?.default).toBe(2222);
+    expect(resource('google_project_iam_member', 'team_iap_tunnel')).toMatchObject({
+      for_each: '${toset(var.team_members)}',
+      role: 'roles/iap.tunnelResourceAccessor',
+      member: '${each.value}',
+    });
+  });
+
+  it('deploys the reconcile function with one audit-log trigger per instance method', () => {
+    const fn = resource('google_cloudfunctions2_function', 'reconcile');
+    expect(fn.build_config).toMatchObject({
+      runtime: 'nodejs22',
+      entry_point: 'reconcileFromAuditLog',
+      source: {
+        storage_source: {
+          bucket: '${var.function_source_bucket}',
+          object: '${var.function_source_object}',
+        },
+      },
+    });
+    expect((fn.service_config as Block).service_account_email).toBe(
+      '${google_service_account.reconcile_sa.email}',
+    );
+    const triggers = resourcesOf('google_eventarc_trigger');
+    const methods = triggers.map((trigger) => {
+      const criteria = Object.fromEntries(
+        (trigger.matching_criteria as Array<{ attribute: string; value: string }>).map((c) => [
+          c.attribute,
+          c.value,
+        ]),
+      );
+      expect(criteria.type).toBe('google.cloud.audit.log.v1.written');
+      expect(criteria.serviceName).toBe('compute.googleapis.com');
+      expect(trigger.service_account).toBe('${google_service_account.reconcile_sa.email}');
+      expect(trigger.destination).toEqual({
+        cloud_run_service: {
+          service: '${google_cloudfunctions2_function.reconcile.name}',
+          region: '${google_cloudfunctions2_function.reconcile.location}',
+        },
+      });
+      return criteria.methodName;
+    });
+    for (const verb of ['insert', 'delete', 'start', 'stop', 'suspend', 'resume']) {
+      expect(methods).toContain(`v1.compute.instances.${verb}`);
+    }
+    for (const event of ['preempted', 'hostError', 'guestTerminate']) {
+      expect(methods).toContain(`compute.instances.${event}`);
+    }
+    expect(methods.some((method) => method?.startsWith('compute.instances.repair.'))).toBe(true);
+  });
+
+  it('never grants to allUsers and never grants a primitive role', () => {
+    const all = Object.values(synthesized).join('\n');
+    const grants = Object.entries(main.resource)
+      .filter(([type]) => type.endsWith('_iam_member'))
+      .flatMap(([, byName]) => Object.values(byName));
+    expect(grants.length).toBeGreaterThan(10);
+    for (const grant of grants) {
+      expect(grant.member).not.toMatch(/allUsers|allAuthenticatedUsers/);
+      expect(grant.role).not.toMatch(/^roles\/(owner|editor|viewer)$/);
+    }
+    expect(all).not.toMatch(/"member": "allUsers"|"roles\/(owner|editor|viewer)"/);
+  });
+
+  it('exposes the hub URL, the service accounts and the registry', () => {
+    expect(Object.keys(outputs).sort()).toEqual([
+      'hub_service_account',
+      'hub_url',
+      'reconcile_service_account',
+      'registry',
+      'scheduler_service_account',
+      'workspace_service_account',
+    ]);
+  });
+});
+
+describe('the module README', () => {
+  let readme: string;
+  beforeAll(async () => {
+    readme = await readFile(`${moduleDir}README.md`, 'utf8');
+  });
+
+  it('documents every variable and output', () => {
+    const undocumented = [...Object.keys(variables), ...Object.keys(outputs)].filter(
+      (name) => !readme.includes(`| \`${name}\``),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
+  it('has a usage block, the idle cost and the first deploy', () => {
+    expect(readme).toMatch(/```hcl\nmodule "workspace_hub" \{/);
+    expect(readme).toMatch(/## What it costs when idle/);
+    expect(readme).toMatch(/terraform apply/);
+    expect(readme).toMatch(/wsh login/);
+  });
+});

@@ -1,0 +1,215 @@
+import { TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+
+const PRINCIPAL =
+  '!contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):", m))';
+
+/** Every input of the module; the README documents each one (a test checks that). */
+export function defineVariables(scope: Construct) {
+  const v = (
+    name: string,
+    type: string,
+    description: string,
+    extra: {
+      default?: unknown;
+      nullable?: boolean;
+      validation?: { condition: string; errorMessage: string }[];
+    } = {},
+  ) =>
+    new TerraformVariable(scope, name, {
+      type,
+      description,
+      ...extra,
+      // In JSON syntax a bare string is a literal; only an interpolation is evaluated as a condition.
+      validation: extra.validation?.map((rule) => ({
+        ...rule,
+        condition: `\${${rule.condition}}`,
+      })),
+    });
+
+  return {
+    project: v('project', 'string', 'Google Cloud project id to deploy into.'),
+    region: v(
+      'region',
+      'string',
+      'Region of Cloud Run, Artifact Registry, Scheduler, the function and (by default) Firestore.',
+    ),
+    zone: v('zone', 'string', 'Default zone of workspace VMs (HUB_ZONE).'),
+    allowedZones: v(
+      'allowed_zones',
+      'list(string)',
+      'Zones users may choose (HUB_ALLOWED_ZONES); empty allows only `zone`.',
+      { default: [] },
+    ),
+    hubImage: v(
+      'hub_image',
+      'string',
+      'Container image of the hub, e.g. REGION-docker.pkg.dev/PROJECT/workspace-hub/hub:TAG.',
+    ),
+    workspaceImage: v(
+      'workspace_image',
+      'string',
+      'Container image workspace VMs run (HUB_WORKSPACE_IMAGE): the vm-agent image in Artifact Registry.',
+      {
+        validation: [
+          {
+            // VMs authenticate to Artifact Registry only (docker-credential-gcr); other registries would not pull.
+            condition:
+              'can(regex("^[a-z][a-z0-9-]*-docker[.]pkg[.]dev/[^/]+/[^/]+/[^:@]+[:@].+$", var.workspace_image))',
+            errorMessage:
+              'workspace_image must be an Artifact Registry image with a tag or digest, like REGION-docker.pkg.dev/PROJECT/REPO/workspace:TAG.',
+          },
+        ],
+      },
+    ),
+    serviceName: v(
+      'service_name',
+      'string',
+      'Name of the Cloud Run service (and prefix of other resource names).',
+      { default: 'workspace-hub' },
+    ),
+    hubUrl: v(
+      'hub_url',
+      'string',
+      'Public URL of the hub (HUB_URL, audience of agent and Scheduler tokens). Empty: the deterministic https://SERVICE-PROJECT_NUMBER.REGION.run.app URL.',
+      { default: '' },
+    ),
+    hubAuth: v(
+      'hub_auth',
+      'string',
+      'Identity verifier of the hub (HUB_AUTH): cloud-run-iam, or id-token (then set allowed_domains or allowed_users).',
+      {
+        default: 'cloud-run-iam',
+        // iap needs a load balancer and HUB_IAP_AUDIENCE, which this module does not create.
+        validation: [
+          {
+            condition: 'contains(["cloud-run-iam", "id-token"], var.hub_auth)',
+            errorMessage: 'hub_auth must be cloud-run-iam or id-token.',
+          },
+        ],
+      },
+    ),
+    teamMembers: v(
+      'team_members',
+      'list(string)',
+      'IAM principals (user:, group:, domain:, serviceAccount:) who may call the hub (run.invoker) and tunnel to workspaces through IAP.',
+      {
+        validation: [
+          {
+            condition: `alltrue([for m in var.team_members : ${PRINCIPAL}])`,
+            errorMessage:
+              'team_members must be IAM principals like user:ada@example.com; allUsers and allAuthenticatedUsers are refused.',
+          },
+        ],
+      },
+    ),
+    admins: v(
+      'admins',
+      'list(string)',
+      'Emails of admins who see and act on every workspace (HUB_ADMINS).',
+      { default: [] },
+    ),
+    allowedDomains: v(
+      'allowed_domains',
+      'list(string)',
+      'Email domains allowed to sign in with hub_auth = id-token (HUB_ALLOWED_DOMAINS).',
+      { default: [] },
+    ),
+    allowedUsers: v(
+      'allowed_users',
+      'list(string)',
+      'Emails allowed to sign in with hub_auth = id-token (HUB_ALLOWED_USERS).',
+      { default: [] },
+    ),
+    allowedMachineTypes: v(
+      'allowed_machine_types',
+      'list(string)',
+      'Machine types users may choose (HUB_ALLOWED_MACHINE_TYPES); empty allows only the default.',
+      { default: ['e2-standard-2', 'e2-standard-4', 'e2-standard-8'] },
+    ),
+    defaultMachineType: v(
+      'default_machine_type',
+      'string',
+      'Machine type of a workspace when none is asked for (HUB_DEFAULT_MACHINE_TYPE).',
+      { default: 'e2-standard-4' },
+    ),
+    idleTimeoutMinutes: v(
+      'idle_timeout_minutes',
+      'number',
+      'Minutes without activity before cleanup suspends a workspace (HUB_IDLE_TIMEOUT_MINUTES).',
+      { default: 240 },
+    ),
+    maxExtendMinutes: v(
+      'max_extend_minutes',
+      'number',
+      'Longest a user may push a deadline out with extend (HUB_MAX_EXTEND_MINUTES).',
+      { default: 480 },
+    ),
+    retentionDays: v(
+      'retention_days',
+      'number',
+      'Days a suspended workspace is kept before cleanup deletes it (HUB_RETENTION_DAYS); 0 keeps them forever.',
+      { default: 0 },
+    ),
+    maxWorkspacesPerUser: v(
+      'max_workspaces_per_user',
+      'number',
+      'Workspaces one user may own (HUB_MAX_WORKSPACES_PER_USER); 0 means no limit.',
+      { default: 0 },
+    ),
+    cleanupSchedule: v(
+      'cleanup_schedule',
+      'string',
+      'Cron schedule (UTC) of the Scheduler job that calls POST /cleanup.',
+      { default: '*/5 * * * *' },
+    ),
+    network: v(
+      'network',
+      'string',
+      'VPC network of workspace VMs (HUB_NETWORK) and of the IAP firewall rule.',
+      { default: 'default' },
+    ),
+    subnetwork: v(
+      'subnetwork',
+      'string',
+      'Subnetwork of workspace VMs (HUB_SUBNETWORK); empty lets Compute Engine choose (auto-mode networks).',
+      { default: '' },
+    ),
+    agentPort: v(
+      'agent_port',
+      'number',
+      'TCP port of the vm-agent SSH server, opened to IAP only.',
+      { default: 2222 },
+    ),
+    workspaceSecretNames: v(
+      'workspace_secret_names',
+      'list(string)',
+      'Secret Manager secrets (created empty here; add versions yourself) that workspace VMs may read.',
+      { default: [] },
+    ),
+    registryName: v('registry_name', 'string', 'Artifact Registry docker repository id.', {
+      default: 'workspace-hub',
+    }),
+    firestoreLocation: v(
+      'firestore_location',
+      'string',
+      'Firestore location (e.g. eur3, nam5); empty uses region.',
+      { default: '' },
+    ),
+    functionSourceBucket: v(
+      'function_source_bucket',
+      'string',
+      'GCS bucket holding the zipped functions package (see the README).',
+    ),
+    functionSourceObject: v(
+      'function_source_object',
+      'string',
+      'GCS object (zip) of the functions package in function_source_bucket.',
+    ),
+    hubMaxInstances: v('hub_max_instances', 'number', 'Upper bound of hub Cloud Run instances.', {
+      default: 3,
+    }),
+  };
+}
+
+export type Variables = ReturnType<typeof defineVariables>;
