@@ -1,0 +1,31 @@
+import type { ParseArgsConfig } from 'node:util';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface CommandInput {
+  flags: Flags;
+  positionals: string[];
+  /** Words after `--`. */
+  rest: string[];
+}
+
+export interface Command {
+  usage: string;
+  summary: string;
+  options?: OptionSpec;
+  run(input: CommandInput): Promise<number | undefined>;
+}
+
+export function str(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function int(flags: Flags, name: string, fallback?: number): number | undefined {
+  const v = str(flags, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: not a whole number: ${v}`);
+  return n;
+}

@@ -1,0 +1,197 @@
+import type { Workspace } from '@workspace-hub/core';
+import { type CliContext, createContext } from '../context.js';
+import { CliError } from '../errors.js';
+import { emit, table, workspaceLine } from '../output.js';
+import { waitForGone, waitForStatus } from '../wait.js';
+import { type Command, type Flags, int, str } from './types.js';
+
+const waitOptions = {
+  'no-wait': { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+/** The named workspace, or the only one there is. */
+export async function resolveWorkspace(
+  ctx: CliContext,
+  id: string | undefined,
+): Promise<Workspace> {
+  if (id) return ctx.client.getWorkspace(id);
+  const all: Workspace[] = [];
+  for await (const ws of ctx.client.allWorkspaces()) all.push(ws);
+  if (all.length === 1) return all[0]!;
+  throw new CliError(
+    all.length === 0
+      ? 'no workspaces: create one with `wsh create`'
+      : 'several workspaces: name one (see `wsh ls`)',
+  );
+}
+
+function requireId(positionals: string[], usage: string): string {
+  const id = positionals[0];
+  if (!id) throw new CliError(`usage: wsh ${usage}`);
+  return id;
+}
+
+const timeoutOf = (flags: Flags) => int(flags, 'timeout', 600)!;
+
+export const ls: Command = {
+  usage: 'ls [--status S] [--all]',
+  summary: 'List your workspaces',
+  options: { status: { type: 'string' }, all: { type: 'boolean' } },
+  async run({ flags }) {
+    const ctx = createContext(flags);
+    const list: Workspace[] = [];
+    for await (const ws of ctx.client.allWorkspaces({
+      status: str(flags, 'status') as Workspace['status'] | undefined,
+      scope: flags.all ? 'all' : undefined,
+    }))
+      list.push(ws);
+    const rows = [['ID', 'STATUS', 'MACHINE', 'ZONE', 'REPO', 'LAST DEVICE', 'DEADLINE']];
+    for (const ws of list)
+      rows.push([
+        ws.id,
+        ws.status,
+        ws.machine_type,
+        ws.zone,
+        ws.metadata.repo ?? '-',
+        ws.last_device_id ?? '-',
+        ws.deadline ?? '-',
+      ]);
+    emit(ctx, { workspaces: list }, list.length ? table(rows) : 'no workspaces');
+    return 0;
+  },
+};
+
+export const create: Command = {
+  usage:
+    'create [--repo URL] [--branch B] [--machine-type T] [--zone Z] [--idle-timeout MIN] [--no-wait]',
+  summary: 'Create a workspace and wait until it is READY',
+  options: {
+    repo: { type: 'string' },
+    branch: { type: 'string' },
+    'machine-type': { type: 'string' },
+    zone: { type: 'string' },
+    'disk-size': { type: 'string' },
+    'idle-timeout': { type: 'string' },
+    ...waitOptions,
+  },
+  async run({ flags }) {
+    const ctx = createContext(flags);
+    let ws = await ctx.client.createWorkspace({
+      repo: str(flags, 'repo'),
+      branch: str(flags, 'branch'),
+      machine_type: str(flags, 'machine-type'),
+      zone: str(flags, 'zone'),
+      disk_size_gb: int(flags, 'disk-size'),
+      idle_timeout_minutes: int(flags, 'idle-timeout'),
+      device_id: ctx.deviceId,
+    });
+    if (!flags['no-wait']) ws = await waitForStatus(ctx, ws.id, 'READY', timeoutOf(flags));
+    emit(ctx, ws, workspaceLine(ws));
+    return 0;
+  },
+};
+
+export const status: Command = {
+  usage: 'status [WS]',
+  summary: 'Live status (reconciled with the compute backend)',
+  async run({ flags, positionals }) {
+    const ctx = createContext(flags);
+    const id = (await resolveWorkspace(ctx, positionals[0])).id;
+    const report = await ctx.client.workspaceStatus(id);
+    const ws = report.workspace;
+    const human = table([
+      ['id', ws.id],
+      ['status', ws.status + (ws.status_reason ? ` (${ws.status_reason})` : '')],
+      ['instance', report.instance_status ?? '-'],
+      ['machine', `${ws.machine_type} in ${ws.zone}`],
+      [
+        'repo',
+        ws.metadata.repo
+          ? `${ws.metadata.repo}${ws.metadata.branch ? `@${ws.metadata.branch}` : ''}`
+          : '-',
+      ],
+      ['last device', ws.last_device_id ?? '-'],
+      ['deadline', report.deadline ?? '-'],
+      ['host key', ws.agent?.host_key_fingerprint ?? '-'],
+      ...(ws.error ? [['error', `${ws.error.code}: ${ws.error.message}`]] : []),
+    ]);
+    emit(ctx, report, human);
+    return 0;
+  },
+};
+
+function transition(
+  action: 'start' | 'stop',
+  target: 'READY' | 'SUSPENDED',
+  summary: string,
+): Command {
+  return {
+    usage: `${action} WS [--no-wait]`,
+    summary,
+    options: waitOptions,
+    async run({ flags, positionals }) {
+      const ctx = createContext(flags);
+      const id = requireId(positionals, `${action} WS`);
+      let ws =
+        action === 'start'
+          ? await ctx.client.startWorkspace(id)
+          : await ctx.client.stopWorkspace(id);
+      if (!flags['no-wait']) ws = await waitForStatus(ctx, id, target, timeoutOf(flags));
+      emit(ctx, ws, workspaceLine(ws));
+      return 0;
+    },
+  };
+}
+
+export const start = transition('start', 'READY', 'Resume a workspace and wait until READY');
+export const stop = transition('stop', 'SUSPENDED', 'Suspend a workspace (terminals survive)');
+
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export const rm: Command = {
+  usage: 'rm WS [--yes] [--no-wait]',
+  summary: 'Delete a workspace and its disk',
+  options: { yes: { type: 'boolean', short: 'y' }, ...waitOptions },
+  async run({ flags, positionals }) {
+    const ctx = createContext(flags);
+    const id = requireId(positionals, 'rm WS [--yes]');
+    if (!flags.yes) {
+      if (!process.stdin.isTTY)
+        throw new CliError(`refusing to delete ${id} without a terminal: pass --yes`);
+      if (!(await confirm(`Delete ${id} and everything in it? [y/N] `)))
+        throw new CliError('not deleted');
+    }
+    const ws = await ctx.client.deleteWorkspace(id);
+    if (!flags['no-wait']) await waitForGone(ctx, id, timeoutOf(flags));
+    emit(
+      ctx,
+      { ...ws, deleted: !flags['no-wait'] },
+      flags['no-wait'] ? `${id}  DELETING` : `${id}  deleted`,
+    );
+    return 0;
+  },
+};
+
+export const extend: Command = {
+  usage: 'extend [WS] --minutes N',
+  summary: 'Push the idle deadline out',
+  options: { minutes: { type: 'string' } },
+  async run({ flags, positionals }) {
+    const ctx = createContext(flags);
+    const minutes = int(flags, 'minutes');
+    if (!minutes) throw new CliError('--minutes: required, a whole number of minutes');
+    const id = (await resolveWorkspace(ctx, positionals[0])).id;
+    const ws = await ctx.client.extend(id, minutes);
+    emit(ctx, ws, `${id}  deadline ${ws.deadline}`);
+    return 0;
+  },
+};

@@ -1,0 +1,78 @@
+import { devTokenProvider, googleIdTokenProvider } from '../sdk/auth.js';
+import { HubClient } from '../sdk/hub-client.js';
+import { CliConfig, type HubEntry } from './config.js';
+import { CliError } from './errors.js';
+
+export interface GlobalFlags {
+  hub?: string;
+  json?: boolean;
+}
+
+/** Everything a command needs: the hub it talks to, how, and this device. */
+export interface CliContext {
+  config: CliConfig;
+  hubName: string;
+  hub: HubEntry;
+  client: HubClient;
+  /**
+   * How ssh reaches agents: straight to 127.0.0.1 (local hubs, the default with a dev
+   * identity) or through the IAP tunnel (real hubs). `WSH_TRANSPORT=direct|iap` overrides.
+   */
+  local: boolean;
+  deviceId: string;
+  json: boolean;
+}
+
+export function hubNameOf(url: string): string {
+  return new URL(url).host;
+}
+
+function normaliseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    return u.toString().replace(/\/+$/, '');
+  } catch {
+    throw new CliError(`--hub: not a hub URL or a known hub name: ${url}`);
+  }
+}
+
+/** Picks the hub: `--hub` (name or URL), then `WSH_HUB`, then the one last logged in to. */
+export function resolveHub(config: CliConfig, flag?: string): { name: string; entry: HubEntry } {
+  const file = config.read();
+  const wanted = flag ?? process.env.WSH_HUB;
+  if (wanted) {
+    const named = file.hubs[wanted];
+    if (named) return { name: wanted, entry: named };
+    const url = normaliseUrl(wanted);
+    const known = Object.entries(file.hubs).find(([, h]) => h.url === url);
+    if (known) return { name: known[0], entry: known[1] };
+    return { name: hubNameOf(url), entry: { url, dev_email: null } };
+  }
+  const current = file.current ? file.hubs[file.current] : undefined;
+  if (file.current && current) return { name: file.current, entry: current };
+  throw new CliError('no hub: run `wsh login --hub URL` or set WSH_HUB');
+}
+
+function transportOf(devIdentity: boolean): 'direct' | 'iap' {
+  const forced = process.env.WSH_TRANSPORT;
+  if (forced === 'direct' || forced === 'iap') return forced;
+  if (forced) throw new CliError(`WSH_TRANSPORT: must be direct or iap, not ${forced}`);
+  return devIdentity ? 'direct' : 'iap';
+}
+
+export function createContext(flags: GlobalFlags): CliContext {
+  const config = new CliConfig();
+  const { name, entry } = resolveHub(config, flags.hub);
+  const devEmail = process.env.WSH_DEV_EMAIL || entry.dev_email;
+  const token = devEmail ? devTokenProvider(devEmail) : googleIdTokenProvider(entry.url);
+  return {
+    config,
+    hubName: name,
+    hub: entry,
+    client: new HubClient({ url: entry.url, token }),
+    local: transportOf(Boolean(devEmail)) === 'direct',
+    deviceId: config.deviceId(),
+    json: Boolean(flags.json),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './auth.js';
+export * from './errors.js';
+export * from './hub-client.js';
