@@ -1,0 +1,206 @@
+/**
+ * bench/hub-api: the hub against a bare Hono app and the direct Firestore query.
+ * Run: npx tsx bench/hub-api/run.ts (after `npm run build`; needs `wrk`).
+ */
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createFirestore, newWorkspace, WorkspaceStore } from '@workspace-hub/core';
+import { freePort, startFirestoreEmulator } from '@workspace-hub/testing';
+import { hasCommand, percentile, writeSection } from '../lib/results.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OWNER = 'bench@example.com';
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = 16;
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function wrk(url: string, headers: Record<string, string> = {}): Load {
+  const args = ['-t2', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency'];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
+  const ms = (s: string) => {
+    const m = s.match(/([\d.]+)(us|ms|s)/)!;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
+  return {
+    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)![1]),
+    p50: ms(out.match(/50%\s+(\S+)/)![1]!),
+    p99: ms(out.match(/99%\s+(\S+)/)![1]!),
+  };
+}
+
+function startProcess(cmd: string[], env: Record<string, string>): ChildProcess {
+  return spawn(cmd[0]!, cmd.slice(1), {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+}
+
+async function waitFor200(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      if ((await fetch(url, { headers })).ok) return performance.now() - t0;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function coldStart(
+  cmd: string[],
+  env: Record<string, string>,
+  path = '/health',
+  headers: Record<string, string> = {},
+  runs = 5,
+): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const port = await freePort();
+    const t0 = performance.now();
+    const child = startProcess(cmd, { ...env, PORT: String(port) });
+    await waitFor200(`http://127.0.0.1:${port}${path}`, headers);
+    times.push(performance.now() - t0);
+    child.kill('SIGKILL');
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+/** The same query the hub's list makes, with the same concurrency, straight from the client. */
+async function directQuery(store: WorkspaceStore, ownerId: string): Promise<Load> {
+  const lat: number[] = [];
+  const until = performance.now() + DURATION_S * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < until) {
+        const s = performance.now();
+        await store.list({ ownerId, limit: 50 });
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return {
+    rps: lat.length / ((performance.now() - t0) / 1000),
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+  };
+}
+
+async function main() {
+  if (!hasCommand('wrk')) throw new Error('bench/hub-api needs wrk (apt-get install wrk)');
+  const emulator = await startFirestoreEmulator();
+  const projectId = 'bench-hub-api';
+  process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
+  const db = createFirestore(projectId);
+  const store = new WorkspaceStore(db);
+  const policy = {
+    projectId,
+    defaultZone: 'europe-west1-b',
+    allowedZones: ['europe-west1-b'],
+    defaultMachineType: 'e2-standard-4',
+    allowedMachineTypes: [],
+    defaultDiskSizeGb: 50,
+    defaultImageTag: 'latest',
+    idleTimeoutMinutes: 240,
+  };
+  const sub = `dev:${OWNER}`;
+  for (let i = 0; i < 100; i++)
+    await store.create(
+      newWorkspace({ sub, email: OWNER }, {}, policy, new Date(Date.now() - i * 1000)),
+    );
+
+  const hubEnv = {
+    HUB_DRIVER: 'local',
+    HUB_AUTH: 'dev',
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_EMULATOR_HOST: emulator.host,
+    HUB_DATA_DIR: '/tmp/wsh-bench-hub-api',
+  };
+  const hubCmd = [process.execPath, 'hub/dist/main.js'];
+  const bareCmd = [process.execPath, 'bench/hub-api/bare-hono.mjs'];
+  const hubPort = await freePort();
+  const barePort = await freePort();
+  const hub = startProcess(hubCmd, { ...hubEnv, PORT: String(hubPort) });
+  const bare = startProcess(bareCmd, { PORT: String(barePort) });
+  const auth = { Authorization: `Bearer dev:${OWNER}` };
+  try {
+    await waitFor200(`http://127.0.0.1:${hubPort}/health`);
+    await waitFor200(`http://127.0.0.1:${barePort}/health`);
+    const listUrl = `http://127.0.0.1:${hubPort}/workspaces?limit=50`;
+    const check = await (await fetch(listUrl, { headers: auth })).json();
+    if (check.workspaces.length !== 50)
+      throw new Error('the hub did not list the seeded workspaces');
+
+    const healthBare = wrk(`http://127.0.0.1:${barePort}/health`);
+    const healthHub = wrk(`http://127.0.0.1:${hubPort}/health`);
+    const direct = await directQuery(store, sub);
+    const list = wrk(listUrl, auth);
+    hub.kill('SIGTERM');
+    bare.kill('SIGTERM');
+    const coldBare = await coldStart(bareCmd, {});
+    const coldHub = await coldStart(hubCmd, hubEnv);
+    // The first real request also waits for the app behind /health (Firestore client, routes).
+    const coldList = await coldStart(hubCmd, hubEnv, '/workspaces?limit=50', auth);
+
+    const r = (x: number) => x.toFixed(2);
+    const rows = [
+      [
+        'GET /health req/s',
+        healthHub.rps,
+        healthBare.rps,
+        healthHub.rps / healthBare.rps,
+        '≥ 0.8× bare Hono',
+      ],
+      ['GET /health p99 ms', healthHub.p99, healthBare.p99, healthHub.p99 / healthBare.p99, ''],
+      ['list 50 of 100: req/s', list.rps, direct.rps, list.rps / direct.rps, ''],
+      [
+        'list 50 of 100: p50 ms',
+        list.p50,
+        direct.p50,
+        list.p50 / direct.p50,
+        '≤ 1.2× direct query',
+      ],
+      ['list 50 of 100: p99 ms', list.p99, direct.p99, list.p99 / direct.p99, ''],
+      [
+        'cold start to first 200, ms (median of 5)',
+        coldHub,
+        coldBare,
+        coldHub / coldBare,
+        '≤ 1.5× bare Hono',
+      ],
+      [
+        'cold start to first GET /workspaces 200, ms',
+        coldList,
+        coldBare,
+        coldList / coldBare,
+        '(for the record)',
+      ],
+    ] as const;
+    const table = [
+      '| measure | hub | anchor | ratio | target |',
+      '|---|---|---|---|---|',
+      ...rows.map(([m, h, a, ratio, t]) => `| ${m} | ${r(h)} | ${r(a)} | **${r(ratio)}** | ${t} |`),
+    ].join('\n');
+    const body = `Anchors: a bare Hono app on the same server adapter (health, cold start); the hub's own list query made directly with the Firestore client at the same concurrency (list). wrk, ${CONNECTIONS} connections, ${DURATION_S} s each; Firestore emulator on loopback.\n\n${table}`;
+    console.log(body);
+    writeSection('hub-api', body);
+  } finally {
+    hub.kill('SIGKILL');
+    bare.kill('SIGKILL');
+    await db.terminate();
+    await emulator.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+
+export interface PathResult {
+  name: string;
+  mbPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Writes `bytes` through an echo and reads them all back; MB/s of payload (each way). */
+export async function echoThroughput(stream: Duplex, bytes: number): Promise<number> {
+  const block = randomBytes(256 * 1024);
+  const start = process.hrtime.bigint();
+  const done = new Promise<void>((resolve, reject) => {
+    let got = 0;
+    const onData = (c: Buffer) => {
+      got += c.length;
+      if (got >= bytes) {
+        stream.off('data', onData);
+        resolve();
+      }
+    };
+    stream.on('data', onData);
+    stream.once('error', reject);
+  });
+  for (let sent = 0; sent < bytes; sent += block.length) {
+    if (!stream.write(block.subarray(0, Math.min(block.length, bytes - sent)))) {
+      await new Promise((r) => stream.once('drain', r));
+    }
+  }
+  await done;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return bytes / (1024 * 1024) / seconds;
+}
+
+/** Sequential round trips of a small message through an echo; sorted milliseconds. */
+export async function roundTrips(stream: Duplex, count: number, size = 64): Promise<number[]> {
+  const msg = randomBytes(size);
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint();
+    await new Promise<void>((resolve, reject) => {
+      let got = 0;
+      const onData = (c: Buffer) => {
+        got += c.length;
+        if (got >= size) {
+          stream.off('data', onData);
+          stream.off('error', reject);
+          resolve();
+        }
+      };
+      stream.on('data', onData);
+      stream.once('error', reject);
+      stream.write(msg);
+    });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+export async function measurePath(
+  name: string,
+  open: () => Promise<Duplex>,
+  opts: { bytes: number; trips: number },
+): Promise<PathResult> {
+  const latencyStream = await open();
+  await roundTrips(latencyStream, 50); // warm-up
+  const trips = await roundTrips(latencyStream, opts.trips);
+  latencyStream.destroy();
+  const bulkStream = await open();
+  const mbPerSec = await echoThroughput(bulkStream, opts.bytes);
+  bulkStream.destroy();
+  return { name, mbPerSec, p50Ms: percentile(trips, 50), p99Ms: percentile(trips, 99) };
+}
