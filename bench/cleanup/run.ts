@@ -117,19 +117,26 @@ async function main() {
   const now = new Date();
   const rows: string[] = [];
   try {
-    // Anchor: the same status updates as batched writes, no transactions, no GCE.
+    // Anchor: the sweep's own updates (a claim and a record per workspace) as plain
+    // batched writes: no preconditions, no query, no GCE.
     const anchorEnv = await seed('bench-anchor', TOTAL, DUE, now);
     const anchor = await peakHeap(async () => {
-      for (let i = 0; i < anchorEnv.dueIds.length; i += 500) {
-        const b = anchorEnv.db.batch();
-        for (const id of anchorEnv.dueIds.slice(i, i + 500))
-          b.update(anchorEnv.db.collection(WORKSPACES).doc(id), {
-            status: 'SUSPENDING',
-            operation: { name: null, kind: 'suspend', started_at: Timestamp.fromDate(now) },
-            version: 2,
-          });
-        await b.commit();
-      }
+      const started = Timestamp.fromDate(now);
+      const writes = [
+        { status: 'SUSPENDING', operation: { name: null, kind: 'suspend', started_at: started } },
+        { operation: { name: 'operation-bench', kind: 'suspend', started_at: started } },
+      ];
+      for (const [n, fields] of writes.entries())
+        for (let i = 0; i < anchorEnv.dueIds.length; i += 500) {
+          const b = anchorEnv.db.batch();
+          for (const id of anchorEnv.dueIds.slice(i, i + 500))
+            b.update(anchorEnv.db.collection(WORKSPACES).doc(id), {
+              ...fields,
+              version: 2 + n,
+              updated_at: Timestamp.now(),
+            });
+          await b.commit();
+        }
     });
     await anchorEnv.fake.close();
     await anchorEnv.db.terminate();
@@ -170,12 +177,12 @@ async function main() {
     rows.push(
       '| measure | sweep | anchor | ratio | target |',
       '|---|---|---|---|---|',
-      `| ${DUE} due of ${TOTAL}: time, ms | ${big.ms.toFixed(0)} | ${anchor.ms.toFixed(0)} (batched writes) | **${(big.ms / anchor.ms).toFixed(2)}** | ≤ 2× |`,
+      `| ${DUE} due of ${TOTAL}: time, ms | ${big.ms.toFixed(0)} | ${anchor.ms.toFixed(0)} (the same writes, batched) | **${(big.ms / anchor.ms).toFixed(2)}** | ≤ 2× |`,
       `| the same ${DUE} GCE suspend calls alone, ms | | ${gceOnly.ms.toFixed(0)} | **${(big.ms / gceOnly.ms).toFixed(2)}** | |`,
-      `| sweep minus its GCE calls, ms | ${(big.ms - gceOnly.ms).toFixed(0)} | ${anchor.ms.toFixed(0)} (batched writes) | **${((big.ms - gceOnly.ms) / anchor.ms).toFixed(2)}** | ≤ 2× |`,
+      `| sweep minus its GCE calls, ms | ${(big.ms - gceOnly.ms).toFixed(0)} | ${anchor.ms.toFixed(0)} (the same writes, batched) | **${((big.ms - gceOnly.ms) / anchor.ms).toFixed(2)}** | ≤ 2× |`,
       `| peak heap growth, MiB: ${small.total} vs ${big.total} workspaces | ${small.peakMiB.toFixed(1)} → ${big.peakMiB.toFixed(1)} | | **${(big.peakMiB / Math.max(small.peakMiB, 0.1)).toFixed(2)}** | flat (≈ 1) |`,
     );
-    const body = `Firestore emulator and the Compute REST fake on loopback, all on this machine's 2 cores. The sweep makes, per due workspace, one conditional claim write, one GCE suspend (real @google-cloud/compute client, REST) and one conditional record write, 32 at a time; the writes travel in bulk (BulkWriter), each with its own update-time precondition. Anchors in the same run: the same status writes as plain batched writes (500 per batch), and the same GCE calls alone.\n\n${rows.join('\n')}`;
+    const body = `Firestore emulator and the Compute REST fake on loopback, all on this machine's 2 cores (the fake runs in the benchmark's process). The sweep reads the due workspaces page by page (500), and works each page in chunks of 100, four at once: one commit of conditional claim writes (each with its own update-time precondition), one GCE suspend per claim (real @google-cloud/compute client, REST), one commit of conditional record writes. Anchors in the same run: the same 2 writes per workspace as plain batched writes (500 per batch, no preconditions), and the same GCE calls alone (32 at a time).\n\n${rows.join('\n')}`;
     console.log(body);
     writeSection('cleanup', body);
   } finally {

@@ -1,12 +1,17 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { type ComputeDriver, HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
+import { eachLimited } from './each-limited.js';
 import { isHubError } from './errors.js';
 import { isPastDeadline } from './idle.js';
 import { deterministicRequestId } from './ids.js';
 import type { WorkspaceStatus } from './schema/workspace.js';
-import { WORKSPACES, type WorkspaceStore } from './store/workspace-store.js';
+import {
+  WORKSPACES,
+  type WorkspaceSnapshot,
+  type WorkspaceStore,
+} from './store/workspace-store.js';
 import { syncWorkspace } from './sync.js';
-import { requestTransition } from './transitions.js';
+import { type BatchOutcome, requestTransitions } from './transitions.js';
 
 export interface SweepDeps {
   store: WorkspaceStore;
@@ -37,21 +42,10 @@ export interface SweepSummary {
   errors: Array<{ workspace_id: string; action: string; message: string }>;
 }
 
-/** Runs `work` over items with at most `limit` in flight. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
-
 const TRANSITIONAL: WorkspaceStatus[] = ['PROVISIONING', 'RESUMING', 'SUSPENDING', 'DELETING'];
 const ORPHANS = 'orphan_instances';
+const CHUNK = 100;
+const CHUNKS_IN_FLIGHT = 4;
 
 /**
  * One cleanup pass. Every action is its own claimed transition, so a user's
@@ -61,7 +55,7 @@ const ORPHANS = 'orphan_instances';
 export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepSummary> {
   const now = opts.now ?? new Date();
   const concurrency = opts.concurrency ?? 32;
-  const pageSize = opts.pageSize ?? 200;
+  const pageSize = opts.pageSize ?? 500;
   const summary: SweepSummary = {
     suspended: 0,
     deleted: 0,
@@ -77,90 +71,92 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       message: err instanceof Error ? err.message : String(err),
     });
 
+  // A page is worked in chunks, several at once, so one chunk's compute calls
+  // overlap another's Firestore commits instead of waiting for them.
+  const inChunks = (
+    page: readonly WorkspaceSnapshot[],
+    work: (chunk: WorkspaceSnapshot[], concurrency: number) => Promise<void>,
+  ) => {
+    const chunks: WorkspaceSnapshot[][] = [];
+    for (let i = 0; i < page.length; i += CHUNK) chunks.push(page.slice(i, i + CHUNK));
+    const lanes = Math.min(CHUNKS_IN_FLIGHT, chunks.length);
+    return eachLimited(chunks, lanes, (chunk) => work(chunk, Math.ceil(concurrency / lanes)));
+  };
+  const tally = (outcomes: BatchOutcome[], action: 'suspend' | 'delete') => {
+    for (const o of outcomes) {
+      if (o.accepted) summary[action === 'suspend' ? 'suspended' : 'deleted']++;
+      else if (o.error && !isHubError(o.error, 'not_found')) fail(o.id, action, o.error);
+    }
+  };
+
   // 1. Idle READY workspaces: suspend (the driver stops when suspend is refused).
-  // Claims and records travel in bulk; each is still its own conditional write.
-  const bulk = deps.store.bulkCompareAndSet();
   for await (const page of deps.store.scan('READY', 'deadline', now, pageSize)) {
-    await eachLimited(page, concurrency, async ({ workspace: ws, updateTime }) => {
-      try {
-        const r = await requestTransition(deps, ws.id, 'stop', {
-          now,
-          from: { workspace: ws, updateTime },
-          cas: bulk.set,
-          guard: (cur) =>
-            cur.status === 'READY' && isPastDeadline(cur.deadline, now)
-              ? { kind: 'claim', next: 'SUSPENDING', call: 'suspend' }
-              : { kind: 'noop' },
-        });
-        if (r.accepted) summary.suspended++;
-      } catch (err) {
-        if (!isHubError(err, 'not_found')) fail(ws.id, 'suspend', err);
-      }
+    await inChunks(page, async (chunk, chunkConcurrency) => {
+      const outcomes = await requestTransitions(deps, chunk, 'stop', {
+        now,
+        concurrency: chunkConcurrency,
+        guard: (cur) =>
+          cur.status === 'READY' && isPastDeadline(cur.deadline, now)
+            ? { kind: 'claim', next: 'SUSPENDING', call: 'suspend' }
+            : { kind: 'noop' },
+      });
+      tally(outcomes, 'suspend');
     });
   }
-  await bulk.close();
 
   // 2. Retention: delete long-suspended workspaces.
   if (opts.retentionDays !== undefined) {
     const before = new Date(now.getTime() - opts.retentionDays * 86_400_000);
     for await (const page of deps.store.scan('SUSPENDED', 'updated_at', before, pageSize)) {
-      await eachLimited(page, concurrency, async ({ workspace: ws, updateTime }) => {
-        try {
-          const r = await requestTransition(deps, ws.id, 'delete', {
-            now,
-            from: { workspace: ws, updateTime },
-            guard: (cur) =>
-              cur.status === 'SUSPENDED' && Date.parse(cur.updated_at) <= before.getTime()
-                ? { kind: 'claim', next: 'DELETING', call: 'delete' }
-                : { kind: 'noop' },
-          });
-          if (r.accepted) summary.deleted++;
-        } catch (err) {
-          if (!isHubError(err, 'not_found')) fail(ws.id, 'delete', err);
-        }
+      await inChunks(page, async (chunk, chunkConcurrency) => {
+        const outcomes = await requestTransitions(deps, chunk, 'delete', {
+          now,
+          concurrency: chunkConcurrency,
+          guard: (cur) =>
+            cur.status === 'SUSPENDED' && Date.parse(cur.updated_at) <= before.getTime()
+              ? { kind: 'claim', next: 'DELETING', call: 'delete' }
+              : { kind: 'noop' },
+        });
+        tally(outcomes, 'delete');
       });
     }
   }
 
   // 3. Transitions that should have finished: read the instance and reconcile.
   const settle = new Date(now.getTime() - (opts.settleMs ?? 120_000));
-  for (const status of TRANSITIONAL) {
-    for await (const page of deps.store.scan(status, 'updated_at', settle, pageSize)) {
-      await eachLimited(page, concurrency, async ({ workspace: ws }) => {
-        try {
-          const r = await syncWorkspace(deps, ws, now);
-          if (r.changed) summary.repaired++;
-        } catch (err) {
-          fail(ws.id, 'repair', err);
-        }
-      });
-    }
+  for await (const page of deps.store.scan(TRANSITIONAL, 'updated_at', settle, pageSize)) {
+    await eachLimited(page, concurrency, async ({ workspace: ws }) => {
+      try {
+        const r = await syncWorkspace(deps, ws, now);
+        if (r.changed) summary.repaired++;
+      } catch (err) {
+        fail(ws.id, 'repair', err);
+      }
+    });
   }
 
   // 4. Orphans: our labelled instances with no document, after a grace period.
-  // Documents and markers are read in chunks (one round trip per chunk).
+  // Orphans are rare, so their markers are read in one query and documents in
+  // chunks (one round trip per chunk); markers of instances no longer orphaned go.
   const grace = opts.orphanGraceMs ?? 30 * 60_000;
   const instances = await deps.driver.list(opts.zones, { [HUB_LABEL]: 'true' });
-  for (let i = 0; i < instances.length; i += 250) {
-    const chunk = instances.slice(i, i + 250);
+  const markers = new Map((await deps.db.collection(ORPHANS).get()).docs.map((d) => [d.id, d]));
+  for (let i = 0; i < instances.length; i += 500) {
+    const chunk = instances.slice(i, i + 500);
     const ids = chunk.map((inst) => inst.labels[WORKSPACE_LABEL] ?? inst.name);
-    const markers = chunk.map((inst) =>
-      deps.db.collection(ORPHANS).doc(`${inst.zone}.${inst.name}`),
-    );
-    const snaps = await deps.db.getAll(
-      ...ids.map((id) => deps.db.collection(WORKSPACES).doc(id)),
-      ...markers,
-    );
-    await eachLimited(chunk, concurrency, async (inst) => {
-      const k = chunk.indexOf(inst);
-      const [doc, seen, marker] = [snaps[k]!, snaps[chunk.length + k]!, markers[k]!];
+    const docs = await deps.db.getAll(...ids.map((id) => deps.db.collection(WORKSPACES).doc(id)));
+    await eachLimited(chunk, concurrency, async (inst, k) => {
+      const key = `${inst.zone}.${inst.name}`;
+      const seen = markers.get(key);
+      markers.delete(key);
       try {
-        if (doc.exists) {
-          if (seen.exists) await marker.delete();
+        if (docs[k]!.exists) {
+          if (seen) await seen.ref.delete();
           return;
         }
         summary.orphans_seen++;
-        const firstSeen = seen.exists ? Number(seen.get('first_seen_ms')) : null;
+        const marker = deps.db.collection(ORPHANS).doc(key);
+        const firstSeen = seen ? Number(seen.get('first_seen_ms')) : null;
         if (firstSeen === null) {
           await marker.set({ first_seen_ms: now.getTime(), name: inst.name, zone: inst.zone });
           if (grace > 0) return;
@@ -177,5 +173,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       }
     });
   }
+  // Instances gone since they were seen: nothing left to delete.
+  await Promise.all([...markers.values()].map((m) => m.ref.delete()));
   return summary;
 }

@@ -97,4 +97,28 @@ describe('WorkspaceStore', () => {
     const over = await store.create(b, { maxPerOwner: 1 }).catch((e) => e);
     expect(isHubError(over, 'quota_exceeded')).toBe(true);
   });
+
+  it('applies many compare-and-set writes together, refusing only the one changed since read', async () => {
+    const made = Array.from({ length: 5 }, () => sample('frank', new Date(base)));
+    for (const ws of made) await store.create(ws);
+    const snaps = await Promise.all(made.map(async (ws) => (await store.getSnapshot(ws.id))!));
+    // Someone else writes the third one after it was read.
+    await store.mutate(made[2]!.id, () => ({ mutation: { status: 'ERROR' }, value: null }));
+
+    const results = await store.compareAndSetMany(
+      snaps.map((snap) => ({ snap, patch: { status: 'READY', status_reason: 'claimed' } })),
+    );
+    expect(results.map((r) => r?.workspace.status ?? null)).toEqual([
+      'READY',
+      'READY',
+      null,
+      'READY',
+      'READY',
+    ]);
+    const stored = await Promise.all(made.map((ws) => store.get(ws.id)));
+    expect(stored.map((ws) => ws?.status)).toEqual(['READY', 'READY', 'ERROR', 'READY', 'READY']);
+    // What the caller is told was written is what a reader gets back.
+    expect(stored[0]).toEqual(results[0]!.workspace);
+    expect(stored[0]).toMatchObject({ machine_type: 'e2-standard-4', version: 2 });
+  });
 });

@@ -179,82 +179,96 @@ export class WorkspaceStore {
   }
 
   /**
-   * Workspaces in `status` whose `field` is at or before `before`, oldest
-   * first, page by page, each with the update time a later compare-and-set
-   * write can be conditioned on.
+   * Workspaces in `status` (one or several) whose `field` is at or before
+   * `before`, oldest first, page by page, each with the update time a later
+   * compare-and-set write can be conditioned on. The next page is read while
+   * the caller works on this one; at most two pages are held.
    */
   async *scan(
-    status: WorkspaceStatus,
+    status: WorkspaceStatus | readonly WorkspaceStatus[],
     field: 'deadline' | 'updated_at',
     before: Date,
     pageSize = 200,
   ): AsyncGenerator<WorkspaceSnapshot[]> {
-    let q = this.db
-      .collection(WORKSPACES)
-      .where('status', '==', status)
+    const q = (
+      typeof status === 'string'
+        ? this.db.collection(WORKSPACES).where('status', '==', status)
+        : this.db.collection(WORKSPACES).where('status', 'in', [...status])
+    )
       .where(field, '<=', Timestamp.fromDate(before))
       .orderBy(field)
       .orderBy(FieldPath.documentId())
       .limit(pageSize);
+    let pending = q.get();
     for (;;) {
-      const snap = await q.get();
+      const snap = await pending;
       if (snap.empty) return;
+      const last = snap.docs.at(-1)!;
+      const more = snap.size === pageSize;
+      if (more) {
+        pending = q.startAfter(last.get(field), last.id).get();
+        // Handled when awaited; this only keeps an abandoned prefetch from being reported.
+        pending.catch(() => undefined);
+      }
       yield snap.docs.map((d) => ({
         workspace: decodeWorkspace(d.data()),
         updateTime: d.updateTime,
       }));
-      if (snap.size < pageSize) return;
-      const last = snap.docs.at(-1)!;
-      q = q.startAfter(last.get(field), last.id);
+      if (!more) return;
     }
   }
 
   /**
-   * Compare-and-set writes that travel together (Firestore's BulkWriter): each
-   * still applies or fails on its own precondition, but hundreds share a few
-   * round trips. For sweeps over many workspaces; `close` flushes.
+   * Many compare-and-set writes in few round trips: each chunk of 500 is one
+   * commit in which every write carries its own update-time precondition. A
+   * chunk refused because one document changed since it was read (a user's
+   * `start` racing a sweep) is retried one write at a time, so each write
+   * still applies or fails on its own. Results in input order.
    */
-  bulkCompareAndSet(): { set: CompareAndSet; close(): Promise<void> } {
-    // No ramp-up throttling (500 writes/s at first): a sweep's writes are
-    // bounded by its page size and concurrency already.
-    const writer = this.db.bulkWriter({ throttling: false });
-    // BulkWriter sends only full batches by itself; a writer waiting for its
-    // result would wait forever on a half-full one, so flush once per turn.
-    let flushQueued = false;
-    const flushSoon = () => {
-      if (flushQueued) return;
-      flushQueued = true;
-      setImmediate(() => {
-        flushQueued = false;
-        void writer.flush();
+  async compareAndSetMany(
+    items: ReadonlyArray<{ snap: WorkspaceSnapshot; patch: Partial<Workspace> }>,
+  ): Promise<Array<WorkspaceSnapshot | null>> {
+    const out: Array<WorkspaceSnapshot | null> = [];
+    for (let i = 0; i < items.length; i += 500) {
+      const chunk = items.slice(i, i + 500);
+      const writes = chunk.map(({ snap, patch }) => this.next(snap, patch));
+      const batch = this.db.batch();
+      chunk.forEach(({ snap }, k) => {
+        const { after, fields } = writes[k]!;
+        batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
       });
-    };
-    return {
-      set: async (snap, patch) => {
-        const after = this.next(snap, patch);
-        try {
-          const pending = writer.update(this.ref(after.id), encodeWorkspace(after), {
-            lastUpdateTime: snap.updateTime,
-          });
-          flushSoon();
-          const r = await pending;
-          return { workspace: after, updateTime: r.writeTime };
-        } catch (err) {
-          if (isPreconditionFailure(err)) return null;
-          throw err;
-        }
-      },
-      close: () => writer.close(),
-    };
+      try {
+        const written = await batch.commit();
+        out.push(
+          ...writes.map(({ after }, k) => ({
+            workspace: after,
+            updateTime: written[k]!.writeTime,
+          })),
+        );
+      } catch (err) {
+        if (!isPreconditionFailure(err)) throw err;
+        out.push(
+          ...(await Promise.all(chunk.map(({ snap, patch }) => this.compareAndSet(snap, patch)))),
+        );
+      }
+    }
+    return out;
   }
 
-  private next(snap: WorkspaceSnapshot, patch: Partial<Workspace>): Workspace {
-    return {
-      ...snap.workspace,
+  /**
+   * The workspace after `patch`, and the fields to send: only what changed,
+   * since the update-time precondition already pins everything else.
+   */
+  private next(
+    snap: WorkspaceSnapshot,
+    patch: Partial<Workspace>,
+  ): { after: Workspace; fields: Record<string, unknown> } {
+    const changes = {
       ...patch,
       version: snap.workspace.version + 1,
       updated_at: new Date().toISOString(),
     };
+    return { after: { ...snap.workspace, ...changes }, fields: encodeWorkspace(changes) };
   }
 
   /**
@@ -267,9 +281,9 @@ export class WorkspaceStore {
     snap: WorkspaceSnapshot,
     patch: Partial<Workspace>,
   ): Promise<WorkspaceSnapshot | null> {
-    const after = this.next(snap, patch);
+    const { after, fields } = this.next(snap, patch);
     try {
-      const r = await this.ref(after.id).update(encodeWorkspace(after), {
+      const r = await this.ref(after.id).update(fields, {
         lastUpdateTime: snap.updateTime,
       });
       return { workspace: after, updateTime: r.writeTime };
@@ -285,11 +299,6 @@ function isPreconditionFailure(err: unknown): boolean {
   const code = (err as { code?: number }).code;
   return code === 9 || code === 5;
 }
-
-export type CompareAndSet = (
-  snap: WorkspaceSnapshot,
-  patch: Partial<Workspace>,
-) => Promise<WorkspaceSnapshot | null>;
 
 /** A workspace as read, with the document's update time. */
 export interface WorkspaceSnapshot {
