@@ -79,6 +79,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     { hostKeys: [hostKey.privateKey], ident: `vm-agent_${AGENT_VERSION}` },
     (client, info) => {
       connections.add(client);
+      // Keystrokes and their echoes are tiny writes: like sshd on an interactive
+      // session, send each at once instead of holding it for an earlier one's ACK.
+      // (ssh2 has this on server connections too; its typings miss it.)
+      (client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
       let user = '';
       let deviceId = 'unknown';
       client.on('authentication', (ctx) => {
