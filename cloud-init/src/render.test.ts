@@ -112,6 +112,7 @@ describe('renderCloudConfig', () => {
       '--env=WORKSPACE_UID=4242',
       '--env=WORKSPACE_SECRETS_DIR=/run/workspace-secrets',
       '--env=WORKSPACE_SECRET_NAMES=github-token,npm_token',
+      '--env=GOOGLE_CLOUD_PROJECT=acme-dev',
       fullSpec.image,
     ]);
   });

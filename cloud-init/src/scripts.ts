@@ -75,6 +75,8 @@ export function agentEnvironment(spec: ResolvedCloudConfigSpec): Array<[string, 
   if (spec.secretNames.length > 0) {
     env.push(['WORKSPACE_SECRET_NAMES', spec.secretNames.join(',')]);
   }
+  // Without it the agent asks the metadata server (project/project-id).
+  if (spec.projectId) env.push(['GOOGLE_CLOUD_PROJECT', spec.projectId]);
   return env;
 }
 

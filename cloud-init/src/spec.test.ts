@@ -45,6 +45,8 @@ describe('CloudConfigSpec', () => {
     ['secretNames.1', { secretNames: ['ok', 'a b'] }],
     ['secretNames.0', { secretNames: ['x\ny'] }],
     ['secretNames.0', { secretNames: ['projects/p/secrets/s'] }],
+    ['projectId', { projectId: 'Acme-Dev' }],
+    ['projectId', { projectId: "acme-dev' --privileged '" }],
     ['homeMountPath', { homeMountPath: '/mnt/disks/../../etc' }],
     ['homeMountPath', { homeMountPath: '/usr/local/home' }],
     ['homeMountPath', { homeMountPath: '/mnt/disks/a,dst=/etc' }],

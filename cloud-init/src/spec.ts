@@ -50,6 +50,11 @@ const ImageField = z
     'must be an Artifact Registry image with a tag or digest, like us-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG',
   );
 
+/** The workspace VM's project, handed to the agent so it needs no metadata lookup for it. */
+const ProjectIdField = z
+  .string()
+  .regex(new RegExp(`^${PROJECT_ID}$`), 'must be a Google Cloud project id');
+
 const SecretNameField = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a Secret Manager secret id (letters, digits, _ and -)');
@@ -77,6 +82,7 @@ export const CloudConfigSpec = z
     image: ImageField,
     agentPort: z.number().int().min(1024).max(65535).default(2222),
     secretNames: z.array(SecretNameField).max(100).default([]),
+    projectId: ProjectIdField.optional(),
     homeMountPath: HomeMountPathField.default('/mnt/disks/home'),
     username: UsernameField.default('dev'),
     uid: z.number().int().min(1000).max(60000).default(1000),

@@ -14,6 +14,7 @@ export const fullSpec: CloudConfigSpec = {
     'us-docker.pkg.dev/acme-dev/images/team/workspace:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
   agentPort: 2300,
   secretNames: ['github-token', 'npm_token'],
+  projectId: 'acme-dev',
   homeMountPath: '/mnt/stateful_partition/homes/ada',
   username: 'ada',
   uid: 4242,
