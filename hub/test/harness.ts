@@ -12,6 +12,7 @@ import {
   googleClaims,
   rsaSigner,
   startComputeFake,
+  type TestSigner,
 } from '@workspace-hub/testing';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { createApp } from '../src/app.js';
