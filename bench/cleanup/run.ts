@@ -16,7 +16,8 @@ import {
   type Workspace,
   WorkspaceStore,
 } from '@workspace-hub/core';
-import { startComputeFake, startFirestoreEmulator } from '@workspace-hub/testing';
+import { startFirestoreEmulator } from '@workspace-hub/testing';
+import { spawnComputeFake } from '../lib/compute-fake-process.js';
 import { writeSection } from '../lib/results.js';
 
 const ZONE = 'europe-west1-b';
@@ -53,7 +54,7 @@ async function peakHeap<T>(
 
 async function seed(projectId: string, total: number, due: number, now: Date) {
   const db = createFirestore(projectId);
-  const fake = await startComputeFake({ project: projectId, stepMs: 5 });
+  const fake = await spawnComputeFake(projectId, 5);
   // As the hub wires it: no look at the suspend operation.
   const driver = createGceDriver({
     projectId,
@@ -107,7 +108,12 @@ async function seed(projectId: string, total: number, due: number, now: Date) {
       ),
     ),
   );
-  for (const id of dueIds) await fake.waitForStatus(id, 'RUNNING', 60_000);
+  for (let tries = 0; ; tries++) {
+    const running = await driver.list([ZONE], { 'workspace-hub': 'true' });
+    if (running.filter((i) => i.status === 'RUNNING').length === dueIds.length) break;
+    if (tries > 600) throw new Error('instances did not reach RUNNING');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return { db, fake, driver, dueIds };
 }
 
@@ -182,7 +188,7 @@ async function main() {
       `| sweep minus its GCE calls, ms | ${(big.ms - gceOnly.ms).toFixed(0)} | ${anchor.ms.toFixed(0)} (the same writes, batched) | **${((big.ms - gceOnly.ms) / anchor.ms).toFixed(2)}** | ≤ 2× |`,
       `| peak heap growth, MiB: ${small.total} vs ${big.total} workspaces | ${small.peakMiB.toFixed(1)} → ${big.peakMiB.toFixed(1)} | | **${(big.peakMiB / Math.max(small.peakMiB, 0.1)).toFixed(2)}** | flat (≈ 1) |`,
     );
-    const body = `Firestore emulator and the Compute REST fake on loopback, all on this machine's 2 cores (the fake runs in the benchmark's process). The sweep reads the due workspaces page by page (500), and works each page in chunks of 100, four at once: one commit of conditional claim writes (each with its own update-time precondition), one GCE suspend per claim (real @google-cloud/compute client, REST), one commit of conditional record writes. Anchors in the same run: the same 2 writes per workspace as plain batched writes (500 per batch, no preconditions), and the same GCE calls alone (32 at a time).\n\n${rows.join('\n')}`;
+    const body = `Firestore emulator and the Compute REST fake (in a process of its own, as GCE is elsewhere) on loopback, all on this machine's 2 cores. The sweep reads the due workspaces page by page (500), and works each page in chunks of 100, four at once: one commit of conditional claim writes (each with its own update-time precondition), one GCE suspend per claim (real @google-cloud/compute client, REST), one commit of conditional record writes. Anchors in the same run: the same 2 writes per workspace as plain batched writes (500 per batch, no preconditions), and the same GCE calls alone (32 at a time).\n\n${rows.join('\n')}`;
     console.log(body);
     writeSection('cleanup', body);
   } finally {
