@@ -1,4 +1,5 @@
 import { log } from './log.js';
+import { HttpStatusError, MetadataClient, sleep } from './metadata.js';
 
 export interface AuthorizedKeyEntry {
   name: string;
@@ -29,35 +30,15 @@ export interface HubClientOptions {
   metadataHost: string;
 }
 
-class HttpStatusError extends Error {
-  constructor(
-    readonly status: number,
-    what: string,
-  ) {
-    super(`${what}: HTTP ${status}`);
-  }
-}
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-
 /** The agent's calls to the hub. Failures are logged (never the token) and retried with backoff. */
 export class HubClient {
   private cachedToken: { value: string; expiresAtMs: number } | null = null;
   private readonly closing = new AbortController();
+  private readonly metadata: MetadataClient;
 
-  constructor(private readonly opts: HubClientOptions) {}
+  constructor(private readonly opts: HubClientOptions) {
+    this.metadata = new MetadataClient(opts.metadataHost, this.closing.signal);
+  }
 
   close(): void {
     this.closing.abort();
@@ -149,20 +130,12 @@ export class HubClient {
     if (this.opts.agentToken) return this.opts.agentToken;
     if (this.cachedToken && Date.now() < this.cachedToken.expiresAtMs)
       return this.cachedToken.value;
-    const url = new URL(
-      `http://${this.opts.metadataHost}/computeMetadata/v1/instance/service-accounts/default/identity`,
-    );
-    url.searchParams.set('audience', this.opts.hubUrl);
-    url.searchParams.set('format', 'full');
-    const res = await fetch(url, {
-      headers: { 'Metadata-Flavor': 'Google' },
-      signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(10_000)]),
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new HttpStatusError(res.status, 'metadata identity token');
-    }
-    const value = (await res.text()).trim();
+    const value = (
+      await this.metadata.get('instance/service-accounts/default/identity', {
+        audience: this.opts.hubUrl,
+        format: 'full',
+      })
+    ).trim();
     this.cachedToken = { value, expiresAtMs: tokenExpiry(value) - 5 * 60_000 };
     return value;
   }
