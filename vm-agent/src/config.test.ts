@@ -15,6 +15,31 @@ describe('loadConfig', () => {
     });
   });
 
+  it('fetches no secrets by default and uses the public Secret Manager endpoint', () => {
+    expect(loadConfig({})).toMatchObject({
+      secretsDir: null,
+      secretNames: [],
+      project: null,
+      secretManagerEndpoint: 'https://secretmanager.googleapis.com',
+    });
+  });
+
+  it('splits WORKSPACE_SECRET_NAMES, keeping odd ids for the fetch to report', () => {
+    const config = loadConfig({
+      WORKSPACE_SECRETS_DIR: '/run/workspace-secrets',
+      WORKSPACE_SECRET_NAMES: ' github-token, npm_token,,github-token,bad.name ',
+      GOOGLE_CLOUD_PROJECT: 'acme-dev',
+      SECRET_MANAGER_ENDPOINT: 'http://127.0.0.1:9999/',
+    });
+    expect(config).toMatchObject({
+      secretNames: ['github-token', 'npm_token', 'bad.name'],
+      project: 'acme-dev',
+      secretManagerEndpoint: 'http://127.0.0.1:9999',
+    });
+    for (const project of ['example.com:acme-dev', '123456789012'])
+      expect(loadConfig({ GOOGLE_CLOUD_PROJECT: project }).project).toBe(project);
+  });
+
   it.each([
     [{ AGENT_PORT: '70000' }, 'AGENT_PORT'],
     [{ AGENT_SCROLLBACK_BYTES: '1MB' }, 'AGENT_SCROLLBACK_BYTES'],
@@ -22,6 +47,12 @@ describe('loadConfig', () => {
     [{ HUB_URL: 'https://hub.example' }, 'WORKSPACE_ID'],
     [{ AGENT_AUDIT_COMMANDS: 'yes' }, 'AGENT_AUDIT_COMMANDS'],
     [{ AGENT_HEARTBEAT_SECONDS: '0' }, 'AGENT_HEARTBEAT_SECONDS'],
+    [{ WORKSPACE_SECRET_NAMES: 'github-token' }, 'WORKSPACE_SECRETS_DIR'],
+    [{ GOOGLE_CLOUD_PROJECT: 'Acme Dev' }, 'GOOGLE_CLOUD_PROJECT'],
+    [{ GOOGLE_CLOUD_PROJECT: 'acme-dev/../x' }, 'GOOGLE_CLOUD_PROJECT'],
+    [{ SECRET_MANAGER_ENDPOINT: 'secretmanager.googleapis.com' }, 'SECRET_MANAGER_ENDPOINT'],
+    [{ SECRET_MANAGER_ENDPOINT: 'file:///etc' }, 'SECRET_MANAGER_ENDPOINT'],
+    [{ SECRET_MANAGER_ENDPOINT: 'https://u:p@sm.example' }, 'SECRET_MANAGER_ENDPOINT'],
   ])('names the bad variable in %o', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });

@@ -14,6 +14,16 @@ export interface AgentConfig {
   workspaceId: string | null;
   agentToken: string | null;
   secretsDir: string | null;
+  /**
+   * Secret Manager secret ids to copy into `secretsDir` at start
+   * (`WORKSPACE_SECRET_NAMES`, comma-separated). Kept as given: the fetch
+   * reports and skips ids that are not valid, it never stops the agent.
+   */
+  secretNames: string[];
+  /** Project holding the secrets (`GOOGLE_CLOUD_PROJECT`); null: asked of the metadata server. */
+  project: string | null;
+  /** Secret Manager REST endpoint, without a trailing slash (a fake in tests). */
+  secretManagerEndpoint: string;
   auditCommands: boolean;
   heartbeatSeconds: number;
   /** Host of the GCE metadata server (overridable for tests). */
@@ -57,6 +67,30 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(name, `must be 0 or 1, got "${env[name]}"`);
 }
 
+/** A project id, a legacy domain-scoped one (`example.com:proj`) or a project number. */
+const PROJECT = /^(?:(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})$/;
+
+export function isProjectId(value: string): boolean {
+  return PROJECT.test(value);
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `not a URL: "${raw}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(name, 'must be http(s)');
+  if (parsed.username || parsed.password)
+    throw new ConfigError(name, 'must not contain credentials');
+  if (parsed.search || parsed.hash)
+    throw new ConfigError(name, 'must not have a query or fragment');
+  return raw.replace(/\/+$/, '');
+}
+
 /** Reads and validates the agent's environment; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): AgentConfig {
   const port = integer(env, 'AGENT_PORT', 2222, 0, 65535);
@@ -79,6 +113,20 @@ export function loadConfig(env: Env = process.env): AgentConfig {
   if (workspaceId && !hubUrl) throw new ConfigError('HUB_URL', 'required when WORKSPACE_ID is set');
   if (workspaceId && !/^[A-Za-z0-9-]{1,63}$/.test(workspaceId))
     throw new ConfigError('WORKSPACE_ID', `malformed: "${workspaceId}"`);
+  const secretsDir = path(env, 'WORKSPACE_SECRETS_DIR', null);
+  const secretNames = [
+    ...new Set(
+      (env.WORKSPACE_SECRET_NAMES ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== ''),
+    ),
+  ];
+  if (secretNames.length > 0 && !secretsDir)
+    throw new ConfigError('WORKSPACE_SECRETS_DIR', 'required when WORKSPACE_SECRET_NAMES is set');
+  const project = env.GOOGLE_CLOUD_PROJECT?.trim() || null;
+  if (project && !isProjectId(project))
+    throw new ConfigError('GOOGLE_CLOUD_PROJECT', `not a project id: "${project}"`);
   const listenHost = env.AGENT_LISTEN_HOST?.trim() || '0.0.0.0';
   if (!/^[A-Za-z0-9.:-]+$/.test(listenHost))
     throw new ConfigError('AGENT_LISTEN_HOST', `not a host: "${listenHost}"`);
@@ -96,7 +144,14 @@ export function loadConfig(env: Env = process.env): AgentConfig {
     hubUrl,
     workspaceId,
     agentToken: env.WORKSPACE_AGENT_TOKEN?.trim() || null,
-    secretsDir: path(env, 'WORKSPACE_SECRETS_DIR', null),
+    secretsDir,
+    secretNames,
+    project,
+    secretManagerEndpoint: httpUrl(
+      env,
+      'SECRET_MANAGER_ENDPOINT',
+      'https://secretmanager.googleapis.com',
+    ),
     auditCommands: flag(env, 'AGENT_AUDIT_COMMANDS'),
     heartbeatSeconds: integer(env, 'AGENT_HEARTBEAT_SECONDS', 60, 1, 3600),
     metadataHost: env.GCE_METADATA_HOST?.trim() || 'metadata.google.internal',

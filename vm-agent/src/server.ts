@@ -11,7 +11,8 @@ import { HeartbeatLoop } from './heartbeat.js';
 import { fingerprintOf, loadOrCreateHostKey } from './host-key.js';
 import { HubClient } from './hub-client.js';
 import { audit, log } from './log.js';
-import { checkSecretsDir } from './secrets.js';
+import { sleep } from './metadata.js';
+import { checkSecretsDir, fetchSecrets } from './secrets.js';
 import { formatSessions, parseCommand } from './session-commands.js';
 import {
   SESSION_NAME,
@@ -34,6 +35,9 @@ export interface RunningAgent {
   /** Stops listening, disconnects clients, ends every session. */
   close(): Promise<void>;
 }
+
+/** How long the hub's ready report waits for the secrets; the fetch goes on after that. */
+const SECRETS_READY_WAIT_MS = 30_000;
 
 interface ChannelState {
   env: Record<string, string>;
@@ -296,6 +300,38 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   server.on('error', (err: Error) => log('ERROR', 'ssh server error', { error: err.message }));
   const port = (server.address() as AddressInfo).port;
+  log('INFO', 'ssh server listening', { port });
+
+  // SSH is up already; the hub hears "ready" once the secrets are in place
+  // (or given up on, or still coming after SECRETS_READY_WAIT_MS).
+  const stopSecrets = new AbortController();
+  if (config.secretsDir && config.secretNames.length > 0) {
+    const fetching = fetchSecrets({
+      dir: config.secretsDir,
+      names: config.secretNames,
+      project: config.project,
+      endpoint: config.secretManagerEndpoint,
+      metadataHost: config.metadataHost,
+      signal: stopSecrets.signal,
+    }).then(
+      () => true,
+      // fetchSecrets does not throw; if it ever did, its message is not logged (it could quote a value).
+      (err: unknown) => {
+        log('ERROR', 'fetching secrets failed unexpectedly', { error: (err as Error)?.name });
+        return true;
+      },
+    );
+    const waitOver = new AbortController();
+    const done = await Promise.race([
+      fetching,
+      sleep(SECRETS_READY_WAIT_MS, waitOver.signal).then(() => false),
+    ]);
+    waitOver.abort();
+    if (!done)
+      log('WARNING', 'secrets still being fetched; reporting ready anyway', {
+        waited_seconds: SECRETS_READY_WAIT_MS / 1000,
+      });
+  } else if (config.secretsDir) void checkSecretsDir(config.secretsDir);
 
   let heartbeat: HeartbeatLoop | null = null;
   let reportReadyAgain = (): void => {};
@@ -346,7 +382,6 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     heartbeat.start();
   }
 
-  if (config.secretsDir) void checkSecretsDir(config.secretsDir);
   log('INFO', 'vm-agent ready', {
     port,
     host_key_fingerprint: hostKey.fingerprint,
@@ -362,6 +397,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     reportReady: () => reportReadyAgain(),
     close: () => {
       closing ??= (async () => {
+        stopSecrets.abort();
         heartbeat?.stop();
         hub?.close();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,8 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import { afterAll } from 'vitest';
@@ -125,7 +126,7 @@ export function runProgram(cmd: string, args: string[], input = ''): Promise<Com
 }
 
 export function ssh(
-  agent: TestAgent,
+  agent: { port: number; knownHosts: string },
   key: KeyPair,
   args: string[],
   input = '',
@@ -178,6 +179,32 @@ export class Screen {
     if (this.matches(pattern)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ pattern, resolve }));
   }
+}
+
+const AGENT_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+export interface AgentProcess {
+  child: ChildProcess;
+  out: Screen;
+  err: Screen;
+}
+
+/** The real `vm-agent` process (src/main.ts through tsx) with only `env` and PATH, HOME, SHELL. */
+export function launchAgent(env: Record<string, string>): AgentProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_MAIN], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SHELL: '/bin/bash', ...env },
+    stdio: 'pipe',
+  });
+  return { child, out: new Screen(child.stdout!), err: new Screen(child.stderr!) };
+}
+
+/** Resolves with the process's exit code (at once if it has already exited). */
+export function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? r(child.exitCode)
+      : child.on('exit', (code) => r(code)),
+  );
 }
 
 export interface HubRequest {

@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  exited,
   FakeHub,
   type KeyPair,
+  launchAgent,
   logLines,
   makeKey,
   runProgram,
@@ -16,7 +17,6 @@ import {
   tempDir,
 } from './helpers.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const WORKSPACE = 'ws-abcdefghij';
 
 let hub: FakeHub;
@@ -144,23 +144,11 @@ describe('retries', () => {
 });
 
 describe('the vm-agent process', () => {
-  function launch(env: Record<string, string>): { child: ChildProcess; out: Screen; err: Screen } {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SHELL: '/bin/bash', ...env },
-      stdio: 'pipe',
-    });
-    return { child, out: new Screen(child.stdout!), err: new Screen(child.stderr!) };
-  }
-  const exited = (child: ChildProcess) =>
-    new Promise<number | null>((r) =>
-      child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code)),
-    );
-
   it('names the bad variable and stops', async () => {
-    const { child, err } = launch({ AGENT_SCROLLBACK_BYTES: 'lots' });
+    const { child, err } = launchAgent({ AGENT_SCROLLBACK_BYTES: 'lots' });
     expect(await exited(child)).toBe(2);
     expect(err.text).toContain('AGENT_SCROLLBACK_BYTES');
-    const second = launch({ HUB_URL: 'http://127.0.0.1:1' });
+    const second = launchAgent({ HUB_URL: 'http://127.0.0.1:1' });
     expect(await exited(second.child)).toBe(2);
     expect(second.err.text).toContain('WORKSPACE_ID');
   });
@@ -181,7 +169,7 @@ describe('the vm-agent process', () => {
       GCE_METADATA_HOST: new URL(metadata.url).host,
       AGENT_HEARTBEAT_SECONDS: '1',
     };
-    const first = launch(env);
+    const first = launchAgent(env);
     await first.out.waitFor('vm-agent ready');
     const fingerprint = /"host_key_fingerprint":"(SHA256:[^"]+)"/.exec(first.out.text)?.[1];
     const [ready] = await gceHub.waitFor('/agent/ready');
@@ -208,7 +196,7 @@ describe('the vm-agent process', () => {
     const code = await exited(first.child);
     expect({ code, signal: first.child.signalCode }).toEqual({ code: 0, signal: null });
 
-    const second = launch(env);
+    const second = launchAgent(env);
     await second.out.waitFor('vm-agent ready');
     expect(second.out.text).toContain(fingerprint);
     second.child.kill('SIGTERM');
