@@ -8,4 +8,5 @@ export {
   CloudConfigSpecError,
   parseCloudConfigSpec,
   type ResolvedCloudConfigSpec,
+  SecretNameField,
 } from './spec.js';

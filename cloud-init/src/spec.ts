@@ -55,7 +55,7 @@ const ProjectIdField = z
   .string()
   .regex(new RegExp(`^${PROJECT_ID}$`), 'must be a Google Cloud project id');
 
-const SecretNameField = z
+export const SecretNameField = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a Secret Manager secret id (letters, digits, _ and -)');
 

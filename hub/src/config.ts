@@ -1,4 +1,4 @@
-import { ARTIFACT_REGISTRY_IMAGE } from '@workspace-hub/cloud-init';
+import { ARTIFACT_REGISTRY_IMAGE, SecretNameField } from '@workspace-hub/cloud-init';
 import { z } from 'zod';
 
 const list = z
@@ -45,6 +45,10 @@ export const HubConfigSchema = z
       .enum(['true', 'false'])
       .default('true')
       .transform((v) => v === 'true'),
+    /** The vm-agent's SSH port on workspace VMs; the IAP firewall rule opens the same one. */
+    HUB_AGENT_PORT: int(2222, 1024).pipe(z.number().max(65535)),
+    /** Secret Manager secrets each workspace's agent copies into its tmpfs (names only). */
+    HUB_WORKSPACE_SECRET_NAMES: list.pipe(z.array(SecretNameField)),
     HUB_IDLE_TIMEOUT_MINUTES: int(240, 1),
     HUB_MAX_EXTEND_MINUTES: int(8 * 60, 1),
     HUB_RETENTION_DAYS: optionalInt,

@@ -24,7 +24,14 @@ export function buildInstanceExtras(
     }
     return {
       image,
-      userData: renderCloudConfig({ workspaceId: ws.id, hubUrl: config.HUB_URL!, image }),
+      userData: renderCloudConfig({
+        workspaceId: ws.id,
+        hubUrl: config.HUB_URL!,
+        image,
+        agentPort: config.HUB_AGENT_PORT,
+        secretNames: config.HUB_WORKSPACE_SECRET_NAMES,
+        projectId: ws.project_id,
+      }),
     };
   };
 }

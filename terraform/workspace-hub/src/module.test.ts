@@ -207,6 +207,8 @@ describe('the committed Terraform module', () => {
         'HUB_DEFAULT_MACHINE_TYPE',
         'HUB_WORKSPACE_IMAGE',
         'HUB_WORKSPACE_SA',
+        'HUB_AGENT_PORT',
+        'HUB_WORKSPACE_SECRET_NAMES',
         'HUB_NETWORK',
         'HUB_SUBNETWORK',
         'HUB_IDLE_TIMEOUT_MINUTES',
@@ -221,6 +223,9 @@ describe('the committed Terraform module', () => {
       HUB_URL: '${local.hub_public_url}',
       HUB_SCHEDULER_SA: '${google_service_account.scheduler_sa.email}',
       HUB_WORKSPACE_SA: '${google_service_account.workspace_sa.email}',
+      // The agent listens where the IAP firewall rule lets the tunnel in.
+      HUB_AGENT_PORT: '${tostring(var.agent_port)}',
+      HUB_WORKSPACE_SECRET_NAMES: '${join(",", var.workspace_secret_names)}',
     });
     expect(variables.hub_auth?.default).toBe('cloud-run-iam');
     const container = (template.containers as Block[])[0]!;

@@ -178,8 +178,17 @@ export function defineVariables(scope: Construct) {
     agentPort: v(
       'agent_port',
       'number',
-      'TCP port of the vm-agent SSH server, opened to IAP only.',
-      { default: 2222 },
+      'TCP port of the vm-agent SSH server (HUB_AGENT_PORT), opened to IAP only.',
+      {
+        default: 2222,
+        validation: [
+          {
+            // The agent runs as a non-root user; the hub refuses other values too.
+            condition: 'var.agent_port >= 1024 && var.agent_port <= 65535',
+            errorMessage: 'agent_port must be between 1024 and 65535.',
+          },
+        ],
+      },
     ),
     workspaceSecretNames: v(
       'workspace_secret_names',
