@@ -308,7 +308,8 @@ describe('wsh ssh through the IAP tunnel (as for real hubs)', () => {
       const r = await wsh(['ssh', ws.id, '--', 'echo', 'via-iap'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.trim()).toBe('via-iap');
-      expect(targets).toContainEqual({ instance: ws.instance_name, port: 2222 });
+      // The tunnel asks for the port the agent reported at ready.
+      expect(targets).toContainEqual({ instance: ws.instance_name, port: ws.agent!.port! });
 
       writeFileSync(tokenFile, 'wrong-token\n');
       const refused = await wsh(['ssh', ws.id, '--', 'true'], env);

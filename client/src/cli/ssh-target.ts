@@ -30,7 +30,8 @@ export function iapTarget(ws: Workspace) {
     project: ws.project_id,
     zone: ws.zone,
     instance: ws.instance_name,
-    port: AGENT_SSH_PORT,
+    // The port the agent reported at ready (the deployment's HUB_AGENT_PORT), else the default.
+    port: ws.agent?.port ?? AGENT_SSH_PORT,
     getToken: googleAccessTokenProvider(),
     relayUrl: process.env.WSH_IAP_RELAY_URL || undefined,
   };
