@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import nodePty from 'node-pty';
 import type { ServerChannel } from 'ssh2';
 import type { TerminalSize } from './sessions.js';
+import { sshSignalName } from './signals.js';
 
 export interface ExecOptions {
   shell: string;
@@ -93,11 +94,7 @@ function runInPty(
   });
   term.onExit(({ exitCode, signal }) => {
     exited = true;
-    sendExit(
-      channel,
-      signal ? null : exitCode,
-      signal ? `SIG${signalNames[signal] ?? 'KILL'}` : null,
-    );
+    sendExit(channel, signal ? null : exitCode, signal ? sshSignalName(signal) : null);
   });
   channel.on('close', () => {
     if (!exited) term.kill('SIGHUP');
@@ -108,13 +105,3 @@ function runInPty(
     },
   };
 }
-
-const signalNames: Record<number, string> = {
-  1: 'HUP',
-  2: 'INT',
-  3: 'QUIT',
-  6: 'ABRT',
-  9: 'KILL',
-  13: 'PIPE',
-  15: 'TERM',
-};

@@ -2,6 +2,7 @@ import nodePty, { type IPty } from 'node-pty';
 import type { Activity } from './activity.js';
 import { PtyInput } from './pty-input.js';
 import { RingBuffer } from './ring-buffer.js';
+import { sshSignalName } from './signals.js';
 
 export interface TerminalSize {
   cols: number;
@@ -55,7 +56,7 @@ export class Session {
     this.size = size;
     (pty.onData as unknown as (cb: (d: Buffer) => void) => void)((data) => this.output(data));
     pty.onExit(({ exitCode, signal }) => {
-      const sig = signal ? signalName(signal) : null;
+      const sig = signal ? sshSignalName(signal) : null;
       this.exitStatus = { code: sig ? null : exitCode, signal: sig };
       this.keystrokes.dispose();
       onExit();
@@ -151,19 +152,6 @@ export class Session {
 
 function clamp(n: number): number {
   return Math.max(1, Math.min(1000, Math.floor(n) || 80));
-}
-
-function signalName(signal: number): string {
-  const names: Record<number, string> = {
-    1: 'HUP',
-    2: 'INT',
-    3: 'QUIT',
-    6: 'ABRT',
-    9: 'KILL',
-    13: 'PIPE',
-    15: 'TERM',
-  };
-  return names[signal] ?? 'KILL';
 }
 
 export interface SessionManagerOptions {
