@@ -121,6 +121,8 @@ export function runProgram(cmd: string, args: string[], input = ''): Promise<Com
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A program that exits without reading its input (ssh refused, say) closes the pipe first.
+    child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
 }
