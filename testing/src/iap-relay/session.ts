@@ -16,6 +16,8 @@ export class RelaySession {
   ws: WebSocket | null = null;
   /** Bytes received from the client (and written to the backend). */
   private fromClient = 0;
+  /** Of those, bytes the backend has taken (what the relay acknowledges). */
+  private writtenToBackend = 0;
   private ackedToClient = 0;
   private ackScheduled = false;
   private toClient = 0;
@@ -63,7 +65,7 @@ export class RelaySession {
       try {
         const frame = parseClientFrame(msg);
         if (frame.kind === 'ack') this.confirm(frame.total);
-        else this.fromClientData(ws, frame.data);
+        else this.fromClientData(frame.data);
       } catch (err) {
         ws.close(1002, (err as Error).message.slice(0, 120));
       }
@@ -96,6 +98,8 @@ export class RelaySession {
       confirmedByClient: this.confirmedByClient,
       unconfirmedBytes: this.unconfirmedBytes,
       connected: this.ws !== null,
+      wsBuffered: this.ws?.bufferedAmount ?? 0,
+      backendBuffered: this.backend.writableLength,
       backendPaused: this.backend.isPaused(),
       backendEnded: this.backendEnded,
     };
@@ -121,23 +125,27 @@ export class RelaySession {
     if (this.unconfirmedBytes >= this.windowBytes) this.backend.pause();
   }
 
-  private fromClientData(ws: WebSocket, data: Buffer): void {
+  private fromClientData(data: Buffer): void {
     this.fromClient += data.length;
-    if (!this.backend.write(data)) {
-      ws.pause();
-      this.backend.once('drain', () => ws.resume());
-    }
-    if (!this.ackScheduled) {
-      this.ackScheduled = true;
-      setImmediate(() => {
-        this.ackScheduled = false;
-        if (this.ws && this.fromClient > this.ackedToClient) {
-          this.ackedToClient = this.fromClient;
-          this.ws.send(ackFrame(this.fromClient));
-        }
-      });
-    }
+    // Acknowledged once the backend took it, so a slow backend slows the client
+    // through the protocol's own window. The WebSocket is never paused for it:
+    // that would also stop reading the client's ACKs, and with the backend
+    // waiting on us to read its echo, nothing would ever move again.
+    this.backend.write(data, () => this.scheduleAck(data.length));
     this.onBytes(data.length);
+  }
+
+  private scheduleAck(written: number): void {
+    this.writtenToBackend += written;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      if (this.ws && this.writtenToBackend > this.ackedToClient) {
+        this.ackedToClient = this.writtenToBackend;
+        this.ws.send(ackFrame(this.writtenToBackend));
+      }
+    });
   }
 
   private confirm(total: number): void {
