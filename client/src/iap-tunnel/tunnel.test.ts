@@ -1,15 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
-import { type IapRelay, startIapRelay } from '@workspace-hub/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { IapTunnelError, listenIapTunnel, openIapTunnel, pipeStdio } from './index.js';
 import {
+  type IapRelay,
   startEchoTarget,
+  startIapRelay,
   startSinkTarget,
   startSourceTarget,
   type TcpTarget,
-} from './test-targets.js';
+} from '@workspace-hub/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IapTunnelError, listenIapTunnel, openIapTunnel, pipeStdio } from './index.js';
 
 const TOKEN = 'test-access-token';
 const MB = 1024 * 1024;

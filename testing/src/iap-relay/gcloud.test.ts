@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startComputeStub, startGcloudTunnel } from './gcloud-tunnel.js';
 import { startIapRelay } from './relay.js';
+import { startEchoTarget } from './tcp-targets.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -10,22 +11,9 @@ afterEach(async () => {
 });
 
 async function echoTarget(): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.pipe(s);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const address = server.address();
-  return typeof address === 'object' && address ? address.port : 0;
+  const target = await startEchoTarget();
+  cleanups.push(() => target.close());
+  return target.port;
 }
 
 /**

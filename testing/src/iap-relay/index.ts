@@ -11,3 +11,9 @@ export {
   type IapRelayTarget,
   startIapRelay,
 } from './relay.js';
+export {
+  startEchoTarget,
+  startSinkTarget,
+  startSourceTarget,
+  type TcpTarget,
+} from './tcp-targets.js';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 
-/** Local TCP targets a tunnel can reach through the relay fake (test support). */
+/** Local TCP targets a tunnel (ours or gcloud's) can reach through the relay fake. */
 export interface TcpTarget {
   port: number;
   close(): Promise<void>;
@@ -13,9 +13,16 @@ async function listen(server: Server): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
+/** Closes the server and any connection still open, so a test's cleanup never waits on one. */
 function closer(server: Server): () => Promise<void> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   return () =>
     new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
     });
 }
