@@ -47,6 +47,12 @@ export function findEmulatorCommand(port: number): { cmd: string; args: string[]
   };
 }
 
+/**
+ * Runs "$0" "$@" and ends its whole process group once stdin closes. (An
+ * asynchronous list's stdin is /dev/null unless redirected, hence fd 3.)
+ */
+const WATCHED = 'exec 3<&0; "$0" "$@" </dev/null & (cat <&3 >/dev/null; kill -TERM -$$) & wait $!';
+
 async function waitUntilUp(host: string, timeoutMs: number, exited: () => string | null) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
@@ -70,9 +76,12 @@ export async function startFirestoreEmulator(
   const { cmd, args } = findEmulatorCommand(port);
   if (!existsSync('/usr/bin/java') && !process.env.JAVA_HOME)
     throw new Error('The Firestore emulator needs Java (a JRE 11+) on PATH.');
-  const child = spawn(cmd, args, {
-    detached: true, // own process group: the java child dies with it
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Own process group, so stopping it takes the java child too. The group also
+  // ends when this process does, however it ends (a killed test run, a crash):
+  // its stdin is a pipe from us, and when that closes the watcher ends the group.
+  const child = spawn('sh', ['-c', WATCHED, cmd, ...args], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
   });
   let log = '';
