@@ -14,12 +14,12 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@workspace-hub/testing';
 import ssh2 from 'ssh2';
-import { writeResultsSection } from './results-section.js';
+import { percentile, writeSection } from '../lib/results.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
@@ -27,21 +27,11 @@ const TMUX = `tmux -L wshbench -f ${join(dir, 'tmux.conf')}`;
 const children: ChildProcess[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const median = (xs: number[]) =>
   percentile(
     [...xs].sort((a, b) => a - b),
     50,
   );
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -440,7 +430,7 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   console.log(table);
-  writeResultsSection(
+  writeSection(
     'agent',
     `\`npx tsx bench/agent/run.ts\`: OpenSSH ${execFileSync('sh', ['-c', 'ssh -V 2>&1']).toString().trim()} sshd + ${execFileSync('tmux', ['-V']).toString().trim()} (default config, history-limit 100000) against vm-agent (\`vm-agent/dist/main.js\`), both on 127.0.0.1, one ssh2 client for both. Echo: a program (\`cat\` in raw mode) echoes each key, 10 alternating rounds of 100 per repetition. Throughput: \`cat\` of 64 MiB of text in the terminal until a marker after it arrives (tmux renders what it shows, the agent forwards every byte). Re-attach: after 2 MiB was printed, attach again and time until the last line arrives (tmux redraws one screen; the agent replays its whole 1 MiB ring), once on an open connection and once including a fresh SSH handshake (the ssh2 client's JS key exchange dominates that). Memory: RSS growth of the tmux server / the agent process for 100 detached bash sessions (the shells are separate processes in both); GC makes the agent's number noisy, near zero means the sessions are small next to the heap's slack.\n\n${table}\n`,
   );

@@ -1,14 +1,11 @@
 /**
  * The Compute REST fake in a process of its own, for benchmarks: GCE does its
  * work on other machines, so the fake's request handling must not share the
- * measured process's event loop. Prints one JSON line ({ endpoint }) when
- * listening; ends when its parent closes stdin.
- * Run: node --import tsx bench/lib/compute-fake-process.ts PROJECT [STEP_MS]
+ * measured process's event loop.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OAuth2Client } from 'google-auth-library';
+import { endWithParent, spawnSideProcess } from './side-process.js';
 
 export interface ComputeFakeProcess {
   endpoint: string;
@@ -18,27 +15,10 @@ export interface ComputeFakeProcess {
 }
 
 export async function spawnComputeFake(project: string, stepMs = 5): Promise<ComputeFakeProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), project, String(stepMs)],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const first = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`compute fake exited (${code})`)));
-    createInterface({ input: child.stdout! }).once('line', resolve);
-  });
-  const { endpoint } = JSON.parse(first) as { endpoint: string };
+  const side = await spawnSideProcess(fileURLToPath(import.meta.url), [project, String(stepMs)]);
   const authClient = new OAuth2Client();
   authClient.setCredentials({ access_token: 'bench', expiry_date: Date.now() + 3600_000 });
-  return {
-    endpoint,
-    authClient,
-    close: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin!.end();
-      }),
-  };
+  return { endpoint: side.line.trim(), authClient, close: side.stop };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -47,7 +27,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     project: process.argv[2] ?? 'bench',
     stepMs: Number(process.argv[3] ?? 5),
   });
-  console.log(JSON.stringify({ endpoint: fake.endpoint }));
-  process.stdin.resume();
-  process.stdin.on('end', () => void fake.close().then(() => process.exit(0)));
+  console.log(fake.endpoint);
+  endWithParent(() => fake.close());
 }

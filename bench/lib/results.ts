@@ -25,7 +25,10 @@ export function writeSection(name: string, body: string): void {
   }
   const section = `## ${name}\n\n${machineLine()}\n\n${body.trim()}\n`;
   const re = new RegExp(`## ${name}\\n[\\s\\S]*?(?=\\n## |$)`);
-  text = re.test(text) ? text.replace(re, section.trimEnd()) : `${text.trimEnd()}\n\n${section}`;
+  // A blank line before the next section; a trailing one is trimmed below.
+  text = re.test(text)
+    ? text.replace(re, `${section.trimEnd()}\n`)
+    : `${text.trimEnd()}\n\n${section}`;
   writeFileSync(RESULTS, `${text.trimEnd()}\n`);
 }
 

@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { percentile } from '../lib/results.js';
 
 export interface PathResult {
   name: string;
   mbPerSec: number;
   p50Ms: number;
   p99Ms: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 /** Writes `bytes` through an echo and reads them all back; MB/s of payload (each way). */
@@ -28,9 +25,11 @@ export async function echoThroughput(stream: Duplex, bytes: number): Promise<num
     stream.on('data', onData);
     stream.once('error', reject);
   });
+  // Awaited below; until then an error must not count as unhandled (it ends the drain wait too).
+  done.catch(() => {});
   for (let sent = 0; sent < bytes; sent += block.length) {
     if (!stream.write(block.subarray(0, Math.min(block.length, bytes - sent)))) {
-      await new Promise((r) => stream.once('drain', r));
+      await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
     }
   }
   await done;

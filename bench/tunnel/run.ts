@@ -1,6 +1,5 @@
 // Throughput and small-message latency through the IAP tunnel client + relay fake,
 // against plain TCP on loopback (the anchor) and gcloud's client through the same relay.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -11,8 +10,9 @@ import {
   startComputeStub,
   startGcloudTunnel,
 } from '../../testing/src/iap-relay/index.js';
+import { writeSection } from '../lib/results.js';
+import { spawnSideProcess } from '../lib/side-process.js';
 import { measurePath, type PathResult } from './measure.js';
-import { writeSection } from './results.js';
 
 const TOKEN = 'bench-token';
 const MB = 1024 * 1024;
@@ -38,14 +38,13 @@ async function startEcho(): Promise<{ port: number; close(): void }> {
   };
 }
 
-async function startRelayProcess(tls: boolean): Promise<{ url: string; stop(): void }> {
+async function startRelayProcess(tls: boolean): Promise<{ url: string; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(tls ? ['--tls'] : [])], {
-    env: { ...process.env, BENCH_RELAY_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const side = await spawnSideProcess(script, tls ? ['--tls'] : [], {
+    ...process.env,
+    BENCH_RELAY_TOKEN: TOKEN,
   });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { url: line.toString().trim(), stop: () => child.kill('SIGTERM') };
+  return { url: side.line.trim(), stop: side.stop };
 }
 
 function tcp(port: number): () => Promise<Duplex> {
@@ -68,6 +67,7 @@ const target = {
   getToken: async () => TOKEN,
 };
 const results: PathResult[] = [];
+let gcloudNote = '';
 const big = { bytes: 64 * MB, trips: 2000 };
 
 try {
@@ -99,12 +99,22 @@ try {
       verbosity: 'warning',
     });
     try {
-      results.push(
-        await measurePath('gcloud → relay (wss)', tcp(gcloud.localPort), {
-          bytes: 16 * MB,
-          trips: 500,
-        }),
-      );
+      // gcloud reads and writes its one TLS socket from two threads without a lock (its
+      // TODO b/276477340) and can wedge itself on bulk traffic both ways: bounded, so the
+      // benchmark always ends.
+      const measured = measurePath('gcloud → relay (wss)', tcp(gcloud.localPort), {
+        bytes: 16 * MB,
+        trips: 500,
+      });
+      measured.catch(() => {});
+      const limit = new Promise<null>((r) => setTimeout(() => r(null), 120_000).unref());
+      const result = await Promise.race([measured, limit]);
+      if (result) results.push(result);
+      else {
+        gcloudNote =
+          '\n\ngcloud: not measured this run. It wedged within 120 s on the bulk transfer both ways at once (it reads and writes one TLS socket from two threads without a lock, its TODO b/276477340; the relay had delivered every byte).';
+        console.log(gcloudNote.trim());
+      }
     } finally {
       await gcloud.stop();
       await compute.close();
@@ -113,8 +123,8 @@ try {
     console.log('gcloud not installed: its client is not measured');
   }
 } finally {
-  relay.stop();
-  tlsRelay.stop();
+  await relay.stop();
+  await tlsRelay.stop();
   echo.close();
 }
 
@@ -135,6 +145,6 @@ const versus =
   ts && gc
     ? `\n\nTS client vs gcloud through the same wss relay: ${fmt(ts.mbPerSec / gc.mbPerSec, 1)}× the throughput, p50 RTT ${fmt(gc.p50Ms / ts.p50Ms, 1)}× lower.`
     : '';
-const body = `\`npx tsx bench/tunnel/run.ts\`: an echo target on 127.0.0.1, reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Throughput: ${big.bytes / MB} MB written and echoed back on one connection (gcloud: 16 MB); latency: ${big.trips} sequential round trips of 64 bytes (gcloud: 500) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise.\n\n${table}${versus}`;
+const body = `\`npx tsx bench/tunnel/run.ts\`: an echo target on 127.0.0.1, reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Throughput: ${big.bytes / MB} MB written and echoed back on one connection (gcloud: 16 MB); latency: ${big.trips} sequential round trips of 64 bytes (gcloud: 500) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise.\n\n${table}${versus}${gcloudNote}`;
 console.log(table + versus);
 writeSection('tunnel', body);
