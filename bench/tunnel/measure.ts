@@ -4,9 +4,43 @@ import { percentile } from '../lib/results.js';
 
 export interface PathResult {
   name: string;
-  mbPerSec: number;
+  /** null: the echo did not finish within the path's time limit. */
+  mbPerSec: number | null;
+  downloadMBps: number;
   p50Ms: number;
   p99Ms: number;
+}
+
+/** Reads a stream until `bytes` arrived; MB/s. */
+export async function downloadThroughput(stream: Duplex, bytes: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    let got = 0;
+    stream.on('data', (c: Buffer) => {
+      got += c.length;
+      if (got >= bytes) resolve();
+    });
+    stream.once('error', reject);
+    stream.once('end', () =>
+      got >= bytes ? resolve() : reject(new Error(`ended after ${got} of ${bytes} bytes`)),
+    );
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return bytes / (1024 * 1024) / seconds;
+}
+
+/** `work`'s result, or null when it takes longer than `ms` (then it is abandoned). */
+async function within<T>(ms: number, work: Promise<T>): Promise<T | null> {
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<null>((r) => {
+    timer = setTimeout(() => r(null), ms);
+  });
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Writes `bytes` through an echo and reads them all back; MB/s of payload (each way). */
@@ -64,15 +98,27 @@ export async function roundTrips(stream: Duplex, count: number, size = 64): Prom
 
 export async function measurePath(
   name: string,
-  open: () => Promise<Duplex>,
-  opts: { bytes: number; trips: number },
+  open: { echo: () => Promise<Duplex>; download: () => Promise<Duplex> },
+  opts: { bytes: number; trips: number; echoLimitMs?: number },
 ): Promise<PathResult> {
-  const latencyStream = await open();
+  const latencyStream = await open.echo();
   await roundTrips(latencyStream, 50); // warm-up
   const trips = await roundTrips(latencyStream, opts.trips);
   latencyStream.destroy();
-  const bulkStream = await open();
-  const mbPerSec = await echoThroughput(bulkStream, opts.bytes);
+  const downloadStream = await open.download();
+  const downloadMBps = await downloadThroughput(downloadStream, opts.bytes);
+  downloadStream.destroy();
+  const bulkStream = await open.echo();
+  const mbPerSec = await within(
+    opts.echoLimitMs ?? 600_000,
+    echoThroughput(bulkStream, opts.bytes),
+  );
   bulkStream.destroy();
-  return { name, mbPerSec, p50Ms: percentile(trips, 50), p99Ms: percentile(trips, 99) };
+  return {
+    name,
+    mbPerSec,
+    downloadMBps,
+    p50Ms: percentile(trips, 50),
+    p99Ms: percentile(trips, 99),
+  };
 }

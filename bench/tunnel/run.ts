@@ -9,6 +9,7 @@ import {
   hasGcloud,
   startComputeStub,
   startGcloudTunnel,
+  startSourceTarget,
 } from '../../testing/src/iap-relay/index.js';
 import { writeSection } from '../lib/results.js';
 import { spawnSideProcess } from '../lib/side-process.js';
@@ -69,54 +70,55 @@ const target = {
 const results: PathResult[] = [];
 let gcloudNote = '';
 const big = { bytes: 64 * MB, trips: 2000 };
+const small = { bytes: 16 * MB, trips: 500 };
+const source = await startSourceTarget(big.bytes);
+const smallSource = await startSourceTarget(small.bytes);
+const viaTs = (relayUrl: string, insecureSkipVerify = false) => ({
+  echo: () => openIapTunnel({ ...target, relayUrl, insecureSkipVerify }),
+  download: () => openIapTunnel({ ...target, port: source.port, relayUrl, insecureSkipVerify }),
+});
 
 try {
-  results.push(await measurePath('plain TCP (anchor)', tcp(echo.port), big));
   results.push(
     await measurePath(
-      'TS client → relay (ws)',
-      () => openIapTunnel({ ...target, relayUrl: relay.url }),
+      'plain TCP (anchor)',
+      { echo: tcp(echo.port), download: tcp(source.port) },
       big,
     ),
   );
-  results.push(
-    await measurePath(
-      'TS client → relay (wss)',
-      () => openIapTunnel({ ...target, relayUrl: tlsRelay.url, insecureSkipVerify: true }),
-      big,
-    ),
-  );
+  results.push(await measurePath('TS client → relay (ws)', viaTs(relay.url), big));
+  results.push(await measurePath('TS client → relay (wss)', viaTs(tlsRelay.url, true), big));
   if (hasGcloud()) {
     const compute = await startComputeStub();
-    const gcloud = await startGcloudTunnel({
-      relayUrl: tlsRelay.url,
-      token: TOKEN,
-      computeUrl: compute.url,
-      instance: 'ws-bench',
-      port: echo.port,
-      zone: 'local-a',
-      project: 'bench',
-      verbosity: 'warning',
-    });
+    const tunnelTo = (port: number) =>
+      startGcloudTunnel({
+        relayUrl: tlsRelay.url,
+        token: TOKEN,
+        computeUrl: compute.url,
+        instance: 'ws-bench',
+        port,
+        zone: 'local-a',
+        project: 'bench',
+        verbosity: 'warning',
+      });
+    const toEcho = await tunnelTo(echo.port);
+    const toSource = await tunnelTo(smallSource.port);
     try {
       // gcloud reads and writes its one TLS socket from two threads without a lock (its
-      // TODO b/276477340) and can wedge itself on bulk traffic both ways: bounded, so the
-      // benchmark always ends.
-      const measured = measurePath('gcloud → relay (wss)', tcp(gcloud.localPort), {
-        bytes: 16 * MB,
-        trips: 500,
-      });
-      measured.catch(() => {});
-      const limit = new Promise<null>((r) => setTimeout(() => r(null), 120_000).unref());
-      const result = await Promise.race([measured, limit]);
-      if (result) results.push(result);
-      else {
+      // TODO b/276477340) and can wedge itself on bulk traffic both ways at once: its echo
+      // is bounded, so the benchmark always ends; one-way download is measured apart.
+      const r = await measurePath(
+        'gcloud → relay (wss)',
+        { echo: tcp(toEcho.localPort), download: tcp(toSource.localPort) },
+        { ...small, echoLimitMs: 120_000 },
+      );
+      results.push(r);
+      if (r.mbPerSec === null)
         gcloudNote =
-          '\n\ngcloud: not measured this run. It wedged within 120 s on the bulk transfer both ways at once (it reads and writes one TLS socket from two threads without a lock, its TODO b/276477340; the relay had delivered every byte).';
-        console.log(gcloudNote.trim());
-      }
+          "\n\ngcloud's echo (both ways at once) wedged within 120 s this run: it reads and writes one TLS socket from two threads without a lock (its TODO b/276477340; the relay had delivered every byte). Its download is one way and unaffected.";
     } finally {
-      await gcloud.stop();
+      await toEcho.stop();
+      await toSource.stop();
       await compute.close();
     }
   } else {
@@ -126,25 +128,28 @@ try {
   await relay.stop();
   await tlsRelay.stop();
   echo.close();
+  await source.close();
+  await smallSource.close();
 }
 
 const anchor = results[0]!;
 const fmt = (n: number, d = 2) => n.toFixed(d);
+const ratio = (a: number | null, b: number | null, d = 3) => (a && b ? fmt(a / b, d) : '—');
 const rows = results.map(
   (r) =>
-    `| ${r.name} | ${fmt(r.mbPerSec, 0)} | ${fmt(r.mbPerSec / anchor.mbPerSec, 3)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
+    `| ${r.name} | ${fmt(r.downloadMBps, 0)} | ${ratio(r.downloadMBps, anchor.downloadMBps)} | ${r.mbPerSec === null ? 'wedged' : fmt(r.mbPerSec, 0)} | ${ratio(r.mbPerSec, anchor.mbPerSec)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
 );
 const table = [
-  '| path | echo MB/s (each way) | × TCP throughput | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
-  '|---|---|---|---|---|---|---|',
+  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 const ts = results.find((r) => r.name.startsWith('TS client → relay (wss)'));
 const gc = results.find((r) => r.name.startsWith('gcloud'));
 const versus =
   ts && gc
-    ? `\n\nTS client vs gcloud through the same wss relay: ${fmt(ts.mbPerSec / gc.mbPerSec, 1)}× the throughput, p50 RTT ${fmt(gc.p50Ms / ts.p50Ms, 1)}× lower.`
+    ? `\n\nTS client vs gcloud through the same wss relay: ${ratio(ts.downloadMBps, gc.downloadMBps, 1)}× the download throughput, ${gc.mbPerSec === null ? 'echo not compared (gcloud wedged)' : `${ratio(ts.mbPerSec, gc.mbPerSec, 1)}× the echo throughput`}, p50 RTT ${fmt(gc.p50Ms / ts.p50Ms, 1)}× lower.`
     : '';
-const body = `\`npx tsx bench/tunnel/run.ts\`: an echo target on 127.0.0.1, reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Throughput: ${big.bytes / MB} MB written and echoed back on one connection (gcloud: 16 MB); latency: ${big.trips} sequential round trips of 64 bytes (gcloud: 500) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise.\n\n${table}${versus}${gcloudNote}`;
+const body = `\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise.\n\n${table}${versus}${gcloudNote}`;
 console.log(table + versus);
 writeSection('tunnel', body);
