@@ -25,7 +25,7 @@ export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise
       import('./wiring.js'),
       import('./app.js'),
     ]);
-    const deps: HubDeps = await buildDeps(config, log);
+    const deps: HubDeps = await buildDeps(config, { log });
     return { deps, app: createApp(deps) };
   })();
   loading.catch((err) => {

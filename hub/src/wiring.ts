@@ -20,7 +20,7 @@ import {
 import type { HubConfig } from './config.js';
 import type { HubDeps } from './deps.js';
 import { buildInstanceExtras } from './instance-extras.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger } from './log.js';
 
 export function hubUrlOf(config: HubConfig): string {
   return config.HUB_URL ?? `http://127.0.0.1:${config.PORT}`;
@@ -65,9 +65,16 @@ async function driverFor(config: HubConfig): Promise<ComputeDriver> {
   });
 }
 
-/** Builds the hub's dependencies from its configuration. */
-export async function buildDeps(config: HubConfig, log: Logger = createLogger()): Promise<HubDeps> {
-  const db = createFirestore(config.GOOGLE_CLOUD_PROJECT);
+/**
+ * Builds the hub's dependencies from its configuration. `parts` replaces
+ * single pieces (tests: a Compute fake's driver, test signing keys) while
+ * everything else is wired as in production.
+ */
+export async function buildDeps(
+  config: HubConfig,
+  parts: Partial<Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now'>> = {},
+): Promise<HubDeps> {
+  const db = parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT);
   const agentTokens = new AgentTokenStore(db);
   return {
     config,
@@ -76,11 +83,11 @@ export async function buildDeps(config: HubConfig, log: Logger = createLogger())
     keys: new KeyStore(db),
     sync: new SyncStore(db),
     agentTokens,
-    driver: await driverFor(config),
-    verifier: verifierFor(config),
-    googleCerts,
-    log,
+    driver: parts.driver ?? (await driverFor(config)),
+    verifier: parts.verifier ?? verifierFor(config),
+    googleCerts: parts.googleCerts ?? googleCerts,
+    log: parts.log ?? createLogger(),
     instanceExtras: buildInstanceExtras(config, agentTokens),
-    now: () => new Date(),
+    now: parts.now ?? (() => new Date()),
   };
 }

@@ -1,12 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import {
-  AgentTokenStore,
-  type ComputeDriver,
-  createGceDriver,
-  KeyStore,
-  SyncStore,
-  WorkspaceStore,
-} from '@workspace-hub/core';
+import { type ComputeDriver, createGceDriver } from '@workspace-hub/core';
 import {
   type ComputeFake,
   googleClaims,
@@ -20,9 +13,8 @@ import type { CertSource } from '../src/auth/identity.js';
 import { loadConfig } from '../src/config.js';
 import type { HubDeps } from '../src/deps.js';
 import type { HubEnv } from '../src/env.js';
-import { buildInstanceExtras } from '../src/instance-extras.js';
 import { createLogger } from '../src/log.js';
-import { verifierFor } from '../src/wiring.js';
+import { buildDeps, verifierFor } from '../src/wiring.js';
 
 export const HUB_URL = 'https://hub.example.test';
 export const ZONE = 'europe-west1-b';
@@ -77,21 +69,14 @@ export async function startTestHub(
     authClient: fake.authClient,
   });
   const logs: string[] = [];
-  const agentTokens = new AgentTokenStore(db);
-  const deps: HubDeps = {
-    config,
+  const deps = await buildDeps(config, {
     db,
-    store: new WorkspaceStore(db),
-    keys: new KeyStore(db),
-    sync: new SyncStore(db),
-    agentTokens,
     driver,
     verifier: verifierFor(config, opts.verifierCerts),
     googleCerts: async () => google.certs,
     log: createLogger((l) => logs.push(l)),
-    instanceExtras: buildInstanceExtras(config, agentTokens),
-    now: opts.now ?? (() => new Date()),
-  };
+    now: opts.now,
+  });
   const app = createApp(deps);
   const hub: TestHub = {
     app,
