@@ -2,6 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { OAuth2Client } from 'google-auth-library';
 import {
+  BATCH_PATH,
+  type FakeRequest,
+  type FakeResponse,
+  formatBatch,
+  parseBatch,
+} from './batch.js';
+import {
   ApiError,
   ComputeModel,
   type FakeInstance,
@@ -12,7 +19,8 @@ import {
 import { checkInsert, type InsertBody, UUID } from './validate.js';
 
 export interface FakeCall {
-  method: FakeMethod | 'get' | 'list' | 'operation.get' | 'operation.wait';
+  /** `batch` is the envelope of a batch request (`body: {parts}`); its inner calls follow it. */
+  method: FakeMethod | 'get' | 'list' | 'operation.get' | 'operation.wait' | 'batch';
   zone: string;
   instance: string | null;
   requestId: string | null;
@@ -47,27 +55,33 @@ export interface ComputeFake {
 const BASE =
   /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/(instances|operations)(?:\/([^/]+))?(?:\/([^/]+))?$/;
 
-function send(res: ServerResponse, status: number, body: unknown) {
+function send(res: ServerResponse, { status, body }: FakeResponse) {
   res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, err: ApiError) {
-  send(res, err.httpStatus, {
-    error: {
-      code: err.httpStatus,
-      message: err.message,
-      errors: [{ message: err.message, domain: 'global', reason: err.reason }],
-      // Newer GCE errors also carry an ErrorInfo, which is what the client library exposes.
-      details: [
-        {
-          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-          reason: err.reason,
-          domain: 'compute.googleapis.com',
-        },
-      ],
+/** GCE's error JSON; anything but an ApiError is the fake's own bug, answered as GCE's 500. */
+function errorResponse(thrown: unknown): FakeResponse {
+  const err =
+    thrown instanceof ApiError ? thrown : new ApiError(500, 'backendError', String(thrown));
+  return {
+    status: err.httpStatus,
+    body: {
+      error: {
+        code: err.httpStatus,
+        message: err.message,
+        errors: [{ message: err.message, domain: 'global', reason: err.reason }],
+        // Newer GCE errors also carry an ErrorInfo, which is what the client library exposes.
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: err.reason,
+            domain: 'compute.googleapis.com',
+          },
+        ],
+      },
     },
-  });
+  };
 }
 
 function operationResource(op: FakeOperation, base: string) {
@@ -113,10 +127,13 @@ function matchesFilter(inst: FakeInstance, filter: string | null): boolean {
   return true;
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
   if (!text) return undefined;
   try {
     return JSON.parse(text);
@@ -152,11 +169,12 @@ export async function startComputeFake(
   const rejections = new Map<FakeMethod, ApiError>();
   let base = '';
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://fake');
+  /** One Compute call, alone or from a batch: its 200 body, or a thrown ApiError. */
+  const route = async (req: FakeRequest): Promise<unknown> => {
+    const url = new URL(req.path, 'http://fake');
     const m = url.pathname.match(BASE);
     if (!m) throw new ApiError(404, 'notFound', `no such path ${url.pathname}`);
-    if (!/^Bearer \S+$/.test(req.headers.authorization ?? ''))
+    if (!/^Bearer \S+$/.test(req.authorization ?? ''))
       throw new ApiError(401, 'required', 'Request is missing required authentication credential.');
     const [, proj, zone, kind, name, verb] = m as unknown as [
       string,
@@ -169,7 +187,7 @@ export async function startComputeFake(
     if (proj !== project)
       throw new ApiError(404, 'notFound', `The resource 'projects/${proj}' was not found`);
     const requestId = url.searchParams.get('requestId');
-    const body = await readBody(req);
+    const body = parseJson(req.body);
 
     if (kind === 'operations') {
       if (!name) throw new ApiError(404, 'notFound', 'no operation');
@@ -190,7 +208,7 @@ export async function startComputeFake(
         );
       if (waiting)
         await until(() => op.status === 'DONE', 'operation', waitLimitMs).catch(() => {});
-      return send(res, 200, operationResource(op, base));
+      return operationResource(op, base);
     }
 
     if (req.method === 'GET') {
@@ -199,10 +217,10 @@ export async function startComputeFake(
         const items = [...model.instances.values()]
           .filter((i) => i.zone === zone && matchesFilter(i, url.searchParams.get('filter')))
           .map((i) => instanceResource(i, base));
-        return send(res, 200, { kind: 'compute#instanceList', items });
+        return { kind: 'compute#instanceList', items };
       }
       calls.push({ method: 'get', zone, instance: name, requestId: null, body });
-      return send(res, 200, instanceResource(model.find(zone, name), base));
+      return instanceResource(model.find(zone, name), base);
     }
 
     const method: FakeMethod | undefined =
@@ -240,15 +258,45 @@ export async function startComputeFake(
       requestId ?? undefined,
       body as Record<string, unknown>,
     );
-    return send(res, 200, operationResource(op, base));
+    return operationResource(op, base);
+  };
+
+  const answer = (req: FakeRequest): Promise<FakeResponse> =>
+    route(req).then((body) => ({ status: 200, body }), errorResponse);
+
+  /** A malformed batch is refused whole (ApiError); each well-formed part gets its own answer. */
+  const answerBatch = async (req: IncomingMessage, text: string, res: ServerResponse) => {
+    const parts = parseBatch(req.headers['content-type'], text, req.headers.authorization);
+    calls.push({
+      method: 'batch',
+      zone: '',
+      instance: null,
+      requestId: null,
+      body: { parts: parts.length },
+    });
+    // Each answer records its call before its first await, so `calls` keeps request order.
+    const responses = await Promise.all(parts.map((p) => answer(p.request)));
+    const reply = formatBatch(parts, responses);
+    res.writeHead(200, { 'content-type': reply.contentType });
+    res.end(reply.body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const text = await readText(req);
+    const path = req.url ?? '/';
+    if (req.method === 'POST' && new URL(path, 'http://fake').pathname === BATCH_PATH)
+      return answerBatch(req, text, res);
+    const method = req.method ?? 'GET';
+    send(res, await answer({ method, path, authorization: req.headers.authorization, body: text }));
   };
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (err instanceof ApiError) sendError(res, err);
-      else sendError(res, new ApiError(500, 'backendError', String(err)));
-    });
+    handle(req, res).catch((err) => send(res, errorResponse(err)));
   });
+  // Google's front ends keep idle connections for minutes. Node's 5 s default
+  // races the client's reuse of a pooled socket (ECONNRESET) whenever a busy
+  // machine stalls the event loop the fake shares with the test.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
