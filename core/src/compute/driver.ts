@@ -3,6 +3,10 @@
  * return at once with an operation; completion is observed later by `reconcile`.
  */
 
+import type { Settled } from '../each-limited.js';
+
+export type { Settled };
+
 /** Compute Engine's instance statuses (the local driver maps onto the same set). */
 export const INSTANCE_STATUSES = [
   'PROVISIONING',
@@ -56,6 +60,13 @@ export interface SuspendResult {
   fallbackReason: string | null;
 }
 
+/** One of many instance calls (`suspendMany`, `deleteMany`). */
+export interface InstanceCall {
+  zone: string;
+  name: string;
+  requestId: string;
+}
+
 export interface ComputeDriver {
   readonly kind: 'gce' | 'local';
   create(spec: InstanceSpec, requestId: string): Promise<OperationRef>;
@@ -66,6 +77,14 @@ export interface ComputeDriver {
   resume(zone: string, name: string, requestId: string): Promise<OperationRef>;
   /** `null` when the instance was already gone. */
   delete(zone: string, name: string, requestId: string): Promise<OperationRef | null>;
+  /**
+   * `suspend` for many instances, answered in order, each as its single call
+   * would have returned or thrown. GCE sends them through its batch endpoint:
+   * a sweep's hundreds of calls in a few HTTP requests.
+   */
+  suspendMany(calls: readonly InstanceCall[]): Promise<Settled<SuspendResult>[]>;
+  /** `delete` for many instances, the same way. */
+  deleteMany(calls: readonly InstanceCall[]): Promise<Settled<OperationRef | null>[]>;
   getOperation(op: OperationRef): Promise<OperationState>;
   /** Waits up to `timeoutMs` (bounded by the backend's own wait limit). */
   waitOperation(op: OperationRef, timeoutMs: number): Promise<OperationState>;

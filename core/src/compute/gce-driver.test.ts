@@ -180,6 +180,71 @@ describe('gce driver through the real Compute client', () => {
     expect(conflict.message).toContain('already exists');
   });
 
+  it('sends many suspends as one batch request, each answered as its single call would be', async () => {
+    const [a, b, refusing] = await Promise.all([created(), created(), created()]);
+    fake.refuseSuspend(refusing, 'Instances with guest accelerators do not support suspend.');
+    const before = fake.calls.length;
+    const calls = [a, 'ws-nothinghere', b, refusing].map((name) => ({
+      zone: ZONE,
+      name,
+      requestId: deterministicRequestId(name, 'many'),
+    }));
+    const answers = await driver.suspendMany(calls);
+    const sent = fake.calls.slice(before);
+    expect(sent.filter((c) => c.method === 'batch')).toHaveLength(1);
+    expect(
+      sent.filter((c) => c.method === 'suspend').map((c) => [c.instance, c.requestId]),
+    ).toEqual(calls.map((c) => [c.name, c.requestId]));
+    const [okA, missing, okB, stopped] = answers;
+    expect(okA).toMatchObject({ ok: true, value: { fallbackReason: null } });
+    expect(okB).toMatchObject({ ok: true, value: { fallbackReason: null } });
+    expect(missing!.ok).toBe(false);
+    expect(isHubError(!missing!.ok && missing!.error, 'not_found')).toBe(true);
+    // The refusal is read from its batch part as from a single call: stop instead, and say why.
+    expect(stopped).toMatchObject({
+      ok: true,
+      value: { fallbackReason: expect.stringMatching(/guest accelerators.*stopped instead/) },
+    });
+    for (const name of [a, b]) await fake.waitForStatus(name, 'SUSPENDED');
+    await fake.waitForStatus(refusing, 'TERMINATED');
+    // Retried with the same requestIds (a sweep cut short), GCE makes no second operation.
+    const again = await driver.suspendMany([calls[0]!]);
+    expect(again[0]!.ok && again[0]!.value.operation.name).toBe(
+      okA!.ok && okA!.value.operation.name,
+    );
+  });
+
+  it('sends many deletes as one batch; an instance already gone is null, as for one delete', async () => {
+    const name = await created();
+    const answers = await driver.deleteMany(
+      [name, 'ws-nothinghere'].map((n) => ({
+        zone: ZONE,
+        name: n,
+        requestId: deterministicRequestId(n, 'dm'),
+      })),
+    );
+    expect(answers[0]).toMatchObject({ ok: true, value: { zone: ZONE } });
+    expect(answers[1]).toEqual({ ok: true, value: null });
+    await fake.waitForGone(name);
+  });
+
+  it('reports every call of a batch that could not be sent as failed, with the reason', async () => {
+    const unreachable = createGceDriver({
+      projectId: 'acme-dev-123',
+      endpoint: 'http://127.0.0.1:9',
+      authClient: fake.authClient,
+    });
+    const answers = await unreachable.suspendMany(
+      ['ws-a', 'ws-b'].map((n) => ({ zone: ZONE, name: n, requestId: deterministicRequestId(n) })),
+    );
+    expect(answers).toHaveLength(2);
+    for (const a of answers) {
+      expect(a.ok).toBe(false);
+      expect(isHubError(!a.ok && a.error, 'upstream_unavailable')).toBe(true);
+    }
+    await unreachable.close?.();
+  });
+
   it('lists our instances by label across zones, with what GCE says about their status', async () => {
     const here = await created();
     const there = await created({ zone: 'europe-west4-a' });

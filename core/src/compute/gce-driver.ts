@@ -1,11 +1,13 @@
 import type { InstancesClient, protos, ZoneOperationsClient } from '@google-cloud/compute';
 import { OAuth2Client } from 'google-auth-library';
+import { type Settled, settle, settleEach } from '../each-limited.js';
 import { HubError, isHubError } from '../errors.js';
 import { deterministicRequestId } from '../ids.js';
 import {
   type ComputeDriver,
   HUB_LABEL,
   INSTANCE_STATUSES,
+  type InstanceCall,
   type InstanceSpec,
   type InstanceState,
   type InstanceStatus,
@@ -14,7 +16,15 @@ import {
   type SuspendResult,
   WORKSPACE_LABEL,
 } from './driver.js';
-import { isSuspendRefusal, toHubError } from './gce-errors.js';
+import {
+  BATCH_LIMIT,
+  BATCH_PATH,
+  decodeBatch,
+  encodeBatch,
+  parseAnswerBody,
+  type RestCall,
+} from './gce-batch.js';
+import { isSuspendRefusal, restErrorToHub, toHubError } from './gce-errors.js';
 
 export const COS_IMAGE = 'projects/cos-cloud/global/images/family/cos-stable';
 export const HOME_DEVICE_NAME = 'home';
@@ -181,6 +191,105 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     };
   };
 
+  /**
+   * A suspend GCE answered: a refusal (GPUs, > 60 days running), in the answer
+   * or in its operation at once, becomes a stop, so the VM still stops costing.
+   */
+  async function finishSuspend(
+    call: InstanceCall,
+    answer: Settled<OperationRef>,
+  ): Promise<SuspendResult> {
+    let refusal: string;
+    if (answer.ok) {
+      const operation = answer.value;
+      // GCE may also accept the call and fail the operation straight away; a short
+      // look lets the stop fallback follow at once instead of leaving a failed suspend.
+      const waitMs = opts.suspendRefusalWaitMs ?? 2000;
+      const state = waitMs > 0 ? await driver.waitOperation(operation, waitMs) : null;
+      if (!state?.error || !isSuspendRefusal(state.error))
+        return { operation, fallbackReason: null };
+      refusal = state.error.message;
+    } else {
+      const err = answer.error;
+      if (!isHubError(err) || !isSuspendRefusal(err)) throw err;
+      refusal = err.message.replace(/^suspend [^:]+: /, '');
+    }
+    const operation = await start(`stop ${call.name}`, call.zone, (c) =>
+      c.stop({
+        project,
+        zone: call.zone,
+        instance: call.name,
+        requestId: deterministicRequestId(call.requestId, 'stop-instead'),
+      }),
+    );
+    return {
+      operation,
+      fallbackReason: `GCE refused to suspend (${refusal}); stopped instead, so memory and open terminals are not kept`,
+    };
+  }
+
+  const restBase = (opts.endpoint ?? 'https://compute.googleapis.com').replace(/\/$/, '');
+  const instancePath = (c: InstanceCall, verb = '') =>
+    `/compute/v1/projects/${encodeURIComponent(project)}/zones/${encodeURIComponent(c.zone)}` +
+    `/instances/${encodeURIComponent(c.name)}${verb}?requestId=${encodeURIComponent(c.requestId)}`;
+
+  /**
+   * Instance calls through GCE's batch endpoint, up to its limit per request,
+   * with the client's own credentials; each answer read as the single call's.
+   */
+  async function batch(
+    calls: readonly InstanceCall[],
+    verb: string,
+    toRest: (call: InstanceCall) => RestCall,
+  ): Promise<Settled<OperationRef>[]> {
+    const { instances } = await load();
+    const out: Settled<OperationRef>[] = [];
+    for (let i = 0; i < calls.length; i += BATCH_LIMIT) {
+      const chunk = calls.slice(i, i + BATCH_LIMIT);
+      const what = (c: InstanceCall) => `${verb} ${c.name}`;
+      const { body, contentType } = encodeBatch(chunk.map(toRest));
+      try {
+        const res = await instances.auth.request<string>({
+          url: restBase + BATCH_PATH,
+          method: 'POST',
+          headers: { 'Content-Type': contentType },
+          data: body,
+          responseType: 'text',
+        });
+        const answers = decodeBatch(res.data, res.headers.get('content-type') ?? '', chunk.length);
+        chunk.forEach((c, k) => {
+          const { status, json } = answers[k]!;
+          const name = (json as { name?: unknown } | null)?.name;
+          out.push(
+            status >= 200 && status < 300 && typeof name === 'string'
+              ? { ok: true, value: { name, zone: c.zone } }
+              : {
+                  ok: false,
+                  error:
+                    status < 300
+                      ? new HubError('upstream_error', `${what(c)}: GCE returned no operation`)
+                      : restErrorToHub(status, json, what(c)),
+                },
+          );
+        });
+      } catch (err) {
+        // The batch request itself failed: every call in it did.
+        const res = (err as { response?: { status?: number; data?: unknown } }).response;
+        for (const c of chunk)
+          out.push({
+            ok: false,
+            error: res?.status
+              ? restErrorToHub(res.status, parseAnswerBody(res.data), what(c))
+              : new HubError(
+                  'upstream_unavailable',
+                  `${what(c)}: ${err instanceof Error ? err.message : String(err)}`,
+                ),
+          });
+      }
+    }
+    return out;
+  }
+
   const driver: ComputeDriver = {
     kind: 'gce',
 
@@ -201,35 +310,21 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
       }
     },
 
-    async suspend(zone, name, requestId): Promise<SuspendResult> {
-      let refusal: string;
-      try {
-        const operation = await start(`suspend ${name}`, zone, (c) =>
+    async suspend(zone, name, requestId) {
+      const answer = await settle(
+        start(`suspend ${name}`, zone, (c) =>
           c.suspend({ project, zone, instance: name, requestId }),
-        );
-        // GCE may also accept the call and fail the operation straight away; a short
-        // look lets the stop fallback follow at once instead of leaving a failed suspend.
-        const waitMs = opts.suspendRefusalWaitMs ?? 2000;
-        const state = waitMs > 0 ? await driver.waitOperation(operation, waitMs) : null;
-        if (!state?.error || !isSuspendRefusal(state.error))
-          return { operation, fallbackReason: null };
-        refusal = state.error.message;
-      } catch (err) {
-        if (!isHubError(err) || !isSuspendRefusal(err)) throw err;
-        refusal = err.message.replace(/^suspend [^:]+: /, '');
-      }
-      const operation = await start(`stop ${name}`, zone, (c) =>
-        c.stop({
-          project,
-          zone,
-          instance: name,
-          requestId: deterministicRequestId(requestId, 'stop-instead'),
-        }),
+        ),
       );
-      return {
-        operation,
-        fallbackReason: `GCE refused to suspend (${refusal}); stopped instead, so memory and open terminals are not kept`,
-      };
+      return finishSuspend({ zone, name, requestId }, answer);
+    },
+
+    async suspendMany(calls) {
+      const answers = await batch(calls, 'suspend', (c) => ({
+        method: 'POST',
+        path: instancePath(c, '/suspend'),
+      }));
+      return settleEach(calls, 32, (call, i) => finishSuspend(call, answers[i]!));
     },
 
     async resume(zone, name, requestId) {
@@ -253,6 +348,16 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
         if (isHubError(err, 'not_found')) return null;
         throw err;
       }
+    },
+
+    async deleteMany(calls) {
+      const answers = await batch(calls, 'delete', (c) => ({
+        method: 'DELETE',
+        path: instancePath(c),
+      }));
+      return answers.map((a) =>
+        !a.ok && isHubError(a.error, 'not_found') ? { ok: true, value: null } : a,
+      );
     },
 
     async getOperation(op) {

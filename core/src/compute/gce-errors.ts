@@ -62,3 +62,25 @@ export function isSuspendRefusal(err: HubError | { code: string; message: string
     );
   return /unsupported_?operation/i.test(err.code) || REFUSAL_TEXT.test(err.message);
 }
+
+interface RestErrorBody {
+  error?: {
+    message?: string;
+    errors?: Array<{ reason?: string }>;
+    details?: Array<{ '@type'?: string; reason?: string }>;
+  };
+}
+
+/** A REST answer's error (a batch part's, say) as ours, read as the client library reads it. */
+export function restErrorToHub(status: number, json: unknown, what: string): HubError {
+  const error = (json as RestErrorBody | null)?.error ?? {};
+  const info = error.details?.find((d) => d['@type']?.endsWith('google.rpc.ErrorInfo'));
+  return toHubError(
+    {
+      httpStatusCode: status,
+      message: error.message ?? `HTTP ${status}`,
+      reason: info?.reason ?? error.errors?.[0]?.reason,
+    },
+    what,
+  );
+}

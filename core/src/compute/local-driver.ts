@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Settled, settleEach } from '../each-limited.js';
 import { HubError } from '../errors.js';
 import { freeLoopbackPort } from '../net.js';
 import type {
   ComputeDriver,
+  InstanceCall,
   InstanceSpec,
   InstanceState,
   InstanceStatus,
@@ -175,6 +177,14 @@ export class LocalDriver implements ComputeDriver {
       rmSync(inst.dir, { recursive: true, force: true });
       this.instances.delete(this.key(zone, name));
     });
+  }
+
+  suspendMany(calls: readonly InstanceCall[]): Promise<Settled<SuspendResult>[]> {
+    return settleEach(calls, 8, (c) => this.suspend(c.zone, c.name, c.requestId));
+  }
+
+  deleteMany(calls: readonly InstanceCall[]): Promise<Settled<OperationRef | null>[]> {
+    return settleEach(calls, 8, (c) => this.delete(c.zone, c.name, c.requestId));
   }
 
   private async kill(inst: LocalInstance): Promise<void> {
