@@ -1,5 +1,5 @@
-import type { ComputeDriver, OperationRef } from './compute/driver.js';
-import { eachLimited } from './each-limited.js';
+import type { ComputeDriver, InstanceCall, OperationRef, SuspendResult } from './compute/driver.js';
+import { eachLimited, type Settled, settle } from './each-limited.js';
 import { HubError, isHubError } from './errors.js';
 import { deterministicRequestId } from './ids.js';
 import { planTransition, type TransitionPlan, type UserAction } from './lifecycle.js';
@@ -35,19 +35,27 @@ export async function recordFailure(
   });
 }
 
+function suspendResult(r: SuspendResult): DriverResult {
+  return r.fallbackReason
+    ? { op: r.operation, kind: 'stop', reason: r.fallbackReason }
+    : { op: r.operation, kind: 'suspend', reason: null };
+}
+
+interface DriverResult {
+  op: OperationRef | null;
+  kind: OperationKind;
+  reason: string | null;
+}
+
 async function callDriver(
   driver: ComputeDriver,
   ws: Workspace,
   call: OperationKind,
   requestId: string,
-): Promise<{ op: OperationRef | null; kind: OperationKind; reason: string | null }> {
+): Promise<DriverResult> {
   switch (call) {
-    case 'suspend': {
-      const r = await driver.suspend(ws.zone, ws.instance_name, requestId);
-      return r.fallbackReason
-        ? { op: r.operation, kind: 'stop', reason: r.fallbackReason }
-        : { op: r.operation, kind: 'suspend', reason: null };
-    }
+    case 'suspend':
+      return suspendResult(await driver.suspend(ws.zone, ws.instance_name, requestId));
     case 'resume':
     case 'start':
       return {
@@ -65,8 +73,6 @@ async function callDriver(
       throw new HubError('internal', `no driver call for ${call}`);
   }
 }
-
-type DriverResult = Awaited<ReturnType<typeof callDriver>>;
 
 function claimPatch(
   plan: Extract<TransitionPlan, { kind: 'claim' }>,
@@ -89,31 +95,94 @@ function recordPatch(result: DriverResult, now: Date): Partial<Workspace> {
 }
 
 /**
- * Makes the claimed compute call. On failure the workspace is marked ERROR and
- * the error to report is thrown: a VM that vanished is a conflict the user can
- * act on ("delete it"), not a missing workspace.
+ * A claimed compute call failed: the workspace is marked ERROR and the error to
+ * report is returned. A VM that vanished is a conflict the user can act on
+ * ("delete it"), not a missing workspace.
  */
+async function failClaimed(
+  store: WorkspaceStore,
+  ws: Workspace,
+  call: OperationKind,
+  cause: unknown,
+): Promise<unknown> {
+  const err =
+    isHubError(cause, 'not_found') && call !== 'delete'
+      ? new HubError(
+          'conflict',
+          `workspace ${ws.id} has no VM any more (${cause.message}); delete it and create a new one`,
+          { current_status: 'ERROR' },
+        )
+      : cause;
+  await recordFailure(store, ws.id, ws.version, err);
+  return err;
+}
+
+const requestIdFor = (ws: Workspace, call: OperationKind) =>
+  deterministicRequestId(ws.id, ws.version, call);
+
+/** Makes the claimed compute call; on failure the workspace is ERROR and the error thrown. */
 async function callClaimed(
   deps: TransitionDeps,
   claimed: WorkspaceSnapshot,
   call: OperationKind,
 ): Promise<DriverResult> {
   const ws = claimed.workspace;
-  const requestId = deterministicRequestId(ws.id, ws.version, call);
   try {
-    return await callDriver(deps.driver, ws, call, requestId);
+    return await callDriver(deps.driver, ws, call, requestIdFor(ws, call));
   } catch (cause) {
-    const err =
-      isHubError(cause, 'not_found') && call !== 'delete'
-        ? new HubError(
-            'conflict',
-            `workspace ${ws.id} has no VM any more (${cause.message}); delete it and create a new one`,
-            { current_status: 'ERROR' },
-          )
-        : cause;
-    await recordFailure(deps.store, ws.id, ws.version, err);
-    throw err;
+    throw await failClaimed(deps.store, ws, call, cause);
   }
+}
+
+/**
+ * The claimed calls of a sweep, suspends and deletes each as one batched
+ * driver call (GCE: its batch endpoint), anything else one by one.
+ */
+async function callClaimedMany(
+  deps: TransitionDeps,
+  items: ReadonlyArray<{ claimed: WorkspaceSnapshot; call: OperationKind }>,
+  concurrency: number,
+): Promise<Settled<DriverResult>[]> {
+  const out: Settled<DriverResult>[] = new Array(items.length);
+  const batched = async (
+    call: 'suspend' | 'delete',
+    send: (calls: InstanceCall[]) => Promise<Settled<DriverResult>[]>,
+  ) => {
+    const picked = items.flatMap((item, i) => (item.call === call ? [{ item, i }] : []));
+    if (!picked.length) return;
+    const answers = await send(
+      picked.map(({ item: { claimed } }) => ({
+        zone: claimed.workspace.zone,
+        name: claimed.workspace.instance_name,
+        requestId: requestIdFor(claimed.workspace, call),
+      })),
+    );
+    picked.forEach(({ i }, k) => {
+      out[i] = answers[k]!;
+    });
+  };
+  await Promise.all([
+    batched('suspend', async (calls) =>
+      (await deps.driver.suspendMany(calls)).map((a) =>
+        a.ok ? { ok: true, value: suspendResult(a.value) } : a,
+      ),
+    ),
+    batched('delete', async (calls) =>
+      (await deps.driver.deleteMany(calls)).map((a) =>
+        a.ok ? { ok: true, value: { op: a.value, kind: 'delete', reason: null } } : a,
+      ),
+    ),
+  ]);
+  // Anything else, and the failures: each on its own (failures are written one by one).
+  await eachLimited(items, concurrency, async ({ claimed, call }, i) => {
+    const ws = claimed.workspace;
+    const answer =
+      out[i] ?? (await settle(callDriver(deps.driver, ws, call, requestIdFor(ws, call))));
+    out[i] = answer.ok
+      ? answer
+      : { ok: false, error: await failClaimed(deps.store, ws, call, answer.error) };
+  });
+  return out;
 }
 
 /** A delete GCE answered with "already gone": nothing left to wait for, drop the document. */
@@ -177,8 +246,8 @@ export interface BatchOutcome {
 
 /**
  * `requestTransition` for many workspaces just read (the cleanup sweep), with
- * the same guarantees: the claims travel in one commit, then one compute call
- * per claim (at most `concurrency` at once), then the records in one commit;
+ * the same guarantees: the claims travel in one commit, then the compute calls
+ * in one batch (one per claim, same requestIds), then the records in one commit;
  * each write keeps its own precondition. A workspace that changed since it
  * was read goes through `requestTransition` alone, which reads it again and
  * decides again, so a user's concurrent `start` wins cleanly.
@@ -197,27 +266,40 @@ export async function requestTransitions(
   const claims = await deps.store.compareAndSetMany(
     wanted.map(({ snap, plan }) => ({ snap, patch: claimPatch(plan, opts.now) })),
   );
+  const claimed = wanted.flatMap(({ plan }, i) =>
+    claims[i] && plan.kind === 'claim' ? [{ claimed: claims[i], call: plan.call }] : [],
+  );
 
   const outcomes: BatchOutcome[] = [];
   const done: Array<{ claimed: WorkspaceSnapshot; result: DriverResult }> = [];
-  await eachLimited(wanted, opts.concurrency, async ({ snap, plan }, i) => {
-    const id = snap.workspace.id;
-    try {
-      const claimed = claims[i];
-      if (!claimed) {
+  const answers = await callClaimedMany(deps, claimed, opts.concurrency);
+  // A delete GCE answered "already gone" has nothing left to record: its document goes.
+  const gone: Workspace[] = [];
+  claimed.forEach(({ claimed: c, call }, k) => {
+    const answer = answers[k]!;
+    outcomes.push({
+      id: c.workspace.id,
+      accepted: answer.ok,
+      error: answer.ok ? null : answer.error,
+    });
+    if (!answer.ok) return;
+    if (call === 'delete' && answer.value.op === null) gone.push(c.workspace);
+    else done.push({ claimed: c, result: answer.value });
+  });
+  // Claims refused: the workspace changed since it was read; decide again, one by one.
+  const refused = wanted.filter((_, i) => !claims[i]);
+  await Promise.all([
+    eachLimited(gone, opts.concurrency, (ws) => dropDeleted(deps.store, ws)),
+    eachLimited(refused, opts.concurrency, async ({ snap }) => {
+      const id = snap.workspace.id;
+      try {
         const r = await requestTransition(deps, id, action, { now: opts.now, guard: opts.guard });
         outcomes.push({ id, accepted: r.accepted, error: null });
-        return;
+      } catch (error) {
+        outcomes.push({ id, accepted: false, error });
       }
-      const result = await callClaimed(deps, claimed, plan.call);
-      if (plan.call === 'delete' && result.op === null)
-        await dropDeleted(deps.store, claimed.workspace);
-      else done.push({ claimed, result });
-      outcomes.push({ id, accepted: true, error: null });
-    } catch (error) {
-      outcomes.push({ id, accepted: false, error });
-    }
-  });
+    }),
+  ]);
 
   // A record refused means someone moved the workspace on after the call; their write stands.
   await deps.store.compareAndSetMany(

@@ -65,8 +65,17 @@ describe('POST /cleanup', () => {
     expect(Date.parse(ext.body.deadline)).toBeGreaterThan(clock.now().getTime() + 119 * MIN);
     clock.advance(15 * MIN);
 
+    const sentBefore = hub.fake.calls.length;
     const first = await sweep();
     expect(first).toMatchObject({ suspended: 1, errors: [] });
+    // The sweep's suspends travel in one batch request, each with its own requestId.
+    const sent = hub.fake.calls
+      .slice(sentBefore)
+      .filter((c) => !/^(get|list|operation\.)/.test(c.method));
+    expect(sent.map((c) => [c.method, c.instance])).toEqual([
+      ['batch', null],
+      ['suspend', idle],
+    ]);
     // The same pass may already see the suspend finished (the fake is fast).
     expect(['SUSPENDING', 'SUSPENDED']).toContain(await status(idle));
     expect(await status(active)).toBe('READY');
@@ -154,7 +163,7 @@ describe('POST /cleanup', () => {
     expect(await hub.deps.driver.get(ZONE, orphan)).not.toBeNull();
     clock.advance(31 * MIN);
     const second = await sweep();
-    expect(second.orphans_deleted).toBe(1);
+    expect(second.orphans_deleted, JSON.stringify(second)).toBe(1);
     await hub.fake.waitForGone(orphan);
   });
 
