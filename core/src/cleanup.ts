@@ -42,7 +42,12 @@ export interface SweepSummary {
   errors: Array<{ workspace_id: string; action: string; message: string }>;
 }
 
-const TRANSITIONAL: WorkspaceStatus[] = ['PROVISIONING', 'RESUMING', 'SUSPENDING', 'DELETING'];
+const TRANSITIONAL = new Set<WorkspaceStatus>([
+  'PROVISIONING',
+  'RESUMING',
+  'SUSPENDING',
+  'DELETING',
+]);
 const ORPHANS = 'orphan_instances';
 const CHUNK = 100;
 const CHUNKS_IN_FLIGHT = 4;
@@ -50,12 +55,15 @@ const CHUNKS_IN_FLIGHT = 4;
 /**
  * One cleanup pass. Every action is its own claimed transition, so a user's
  * concurrent `start` wins cleanly; every query selects by state, so a pass cut
- * short is resumed by the next one, and a pass right after does nothing.
+ * short is resumed by the next one, and a pass right after does nothing. The
+ * four parts run at once: they select disjoint states (a transition claimed
+ * here is too fresh to count as stuck, and `reconcile` leaves it alone until
+ * it is overdue), and each mostly waits on Firestore's queries or on GCE.
  */
 export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepSummary> {
   const now = opts.now ?? new Date();
   const concurrency = opts.concurrency ?? 32;
-  const pageSize = opts.pageSize ?? 500;
+  const pageSize = opts.pageSize ?? 1000;
   const summary: SweepSummary = {
     suspended: 0,
     deleted: 0,
@@ -89,24 +97,46 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     }
   };
 
+  // The idle query is the pass's critical path: the other parts start once it
+  // has answered, and fill the time its commits and GCE calls wait.
+  let idleQueried!: () => void;
+  const afterIdleQuery = new Promise<void>((resolve) => {
+    idleQueried = resolve;
+  });
+  const parts = await Promise.allSettled([
+    suspendIdle().finally(idleQueried),
+    afterIdleQuery.then(() =>
+      opts.retentionDays === undefined ? null : deleteRetired(opts.retentionDays),
+    ),
+    afterIdleQuery.then(repairStuck),
+    afterIdleQuery.then(deleteOrphans),
+  ]);
+  // A part that could not run at all (Firestore down, say) fails the pass, once all have stopped.
+  const failed = parts.find((p) => p.status === 'rejected');
+  if (failed) throw failed.reason;
+  return summary;
+
   // 1. Idle READY workspaces: suspend (the driver stops when suspend is refused).
-  for await (const page of deps.store.scan('READY', 'deadline', now, pageSize)) {
-    await inChunks(page, async (chunk, chunkConcurrency) => {
-      const outcomes = await requestTransitions(deps, chunk, 'stop', {
-        now,
-        concurrency: chunkConcurrency,
-        guard: (cur) =>
-          cur.status === 'READY' && isPastDeadline(cur.deadline, now)
-            ? { kind: 'claim', next: 'SUSPENDING', call: 'suspend' }
-            : { kind: 'noop' },
+  async function suspendIdle() {
+    for await (const page of deps.store.scan('READY', 'deadline', now, pageSize)) {
+      idleQueried();
+      await inChunks(page, async (chunk, chunkConcurrency) => {
+        const outcomes = await requestTransitions(deps, chunk, 'stop', {
+          now,
+          concurrency: chunkConcurrency,
+          guard: (cur) =>
+            cur.status === 'READY' && isPastDeadline(cur.deadline, now)
+              ? { kind: 'claim', next: 'SUSPENDING', call: 'suspend' }
+              : { kind: 'noop' },
+        });
+        tally(outcomes, 'suspend');
       });
-      tally(outcomes, 'suspend');
-    });
+    }
   }
 
   // 2. Retention: delete long-suspended workspaces.
-  if (opts.retentionDays !== undefined) {
-    const before = new Date(now.getTime() - opts.retentionDays * 86_400_000);
+  async function deleteRetired(retentionDays: number) {
+    const before = new Date(now.getTime() - retentionDays * 86_400_000);
     for await (const page of deps.store.scan('SUSPENDED', 'updated_at', before, pageSize)) {
       await inChunks(page, async (chunk, chunkConcurrency) => {
         const outcomes = await requestTransitions(deps, chunk, 'delete', {
@@ -123,57 +153,67 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
   }
 
   // 3. Transitions that should have finished: read the instance and reconcile.
-  const settle = new Date(now.getTime() - (opts.settleMs ?? 120_000));
-  for await (const page of deps.store.scan(TRANSITIONAL, 'updated_at', settle, pageSize)) {
-    await eachLimited(page, concurrency, async ({ workspace: ws }) => {
-      try {
-        const r = await syncWorkspace(deps, ws, now);
-        if (r.changed) summary.repaired++;
-      } catch (err) {
-        fail(ws.id, 'repair', err);
-      }
-    });
+  async function repairStuck() {
+    const settle = new Date(now.getTime() - (opts.settleMs ?? 120_000));
+    // Only a pending transition has an operation: one range query on its start
+    // finds them all (a status `in` query costs a scan per status).
+    for await (const page of deps.store.scan(null, 'operation.started_at', settle, pageSize)) {
+      const stuck = page.filter(({ workspace }) => TRANSITIONAL.has(workspace.status));
+      await eachLimited(stuck, concurrency, async ({ workspace: ws }) => {
+        try {
+          const r = await syncWorkspace(deps, ws, now);
+          if (r.changed) summary.repaired++;
+        } catch (err) {
+          fail(ws.id, 'repair', err);
+        }
+      });
+    }
   }
 
   // 4. Orphans: our labelled instances with no document, after a grace period.
   // Orphans are rare, so their markers are read in one query and documents in
   // chunks (one round trip per chunk); markers of instances no longer orphaned go.
-  const grace = opts.orphanGraceMs ?? 30 * 60_000;
-  const instances = await deps.driver.list(opts.zones, { [HUB_LABEL]: 'true' });
-  const markers = new Map((await deps.db.collection(ORPHANS).get()).docs.map((d) => [d.id, d]));
-  for (let i = 0; i < instances.length; i += 500) {
-    const chunk = instances.slice(i, i + 500);
-    const ids = chunk.map((inst) => inst.labels[WORKSPACE_LABEL] ?? inst.name);
-    const docs = await deps.db.getAll(...ids.map((id) => deps.db.collection(WORKSPACES).doc(id)));
-    await eachLimited(chunk, concurrency, async (inst, k) => {
-      const key = `${inst.zone}.${inst.name}`;
-      const seen = markers.get(key);
-      markers.delete(key);
-      try {
-        if (docs[k]!.exists) {
-          if (seen) await seen.ref.delete();
-          return;
+  async function deleteOrphans() {
+    const grace = opts.orphanGraceMs ?? 30 * 60_000;
+    const instances = await deps.driver.list(opts.zones, { [HUB_LABEL]: 'true' });
+    const markers = new Map((await deps.db.collection(ORPHANS).get()).docs.map((d) => [d.id, d]));
+    for (let i = 0; i < instances.length; i += 500) {
+      const chunk = instances.slice(i, i + 500);
+      const ids = chunk.map((inst) => inst.labels[WORKSPACE_LABEL] ?? inst.name);
+      // Only existence matters here: ask for one small field, not whole documents.
+      const docs = await deps.db.getAll(
+        ...ids.map((id) => deps.db.collection(WORKSPACES).doc(id)),
+        { fieldMask: ['status'] },
+      );
+      await eachLimited(chunk, concurrency, async (inst, k) => {
+        const key = `${inst.zone}.${inst.name}`;
+        const seen = markers.get(key);
+        markers.delete(key);
+        try {
+          if (docs[k]!.exists) {
+            if (seen) await seen.ref.delete();
+            return;
+          }
+          summary.orphans_seen++;
+          const marker = deps.db.collection(ORPHANS).doc(key);
+          const firstSeen = seen ? Number(seen.get('first_seen_ms')) : null;
+          if (firstSeen === null) {
+            await marker.set({ first_seen_ms: now.getTime(), name: inst.name, zone: inst.zone });
+            if (grace > 0) return;
+          } else if (now.getTime() - firstSeen < grace) return;
+          await deps.driver.delete(
+            inst.zone,
+            inst.name,
+            deterministicRequestId(inst.zone, inst.name, 'orphan'),
+          );
+          await marker.delete();
+          summary.orphans_deleted++;
+        } catch (err) {
+          fail(ids[k]!, 'orphan', err);
         }
-        summary.orphans_seen++;
-        const marker = deps.db.collection(ORPHANS).doc(key);
-        const firstSeen = seen ? Number(seen.get('first_seen_ms')) : null;
-        if (firstSeen === null) {
-          await marker.set({ first_seen_ms: now.getTime(), name: inst.name, zone: inst.zone });
-          if (grace > 0) return;
-        } else if (now.getTime() - firstSeen < grace) return;
-        await deps.driver.delete(
-          inst.zone,
-          inst.name,
-          deterministicRequestId(inst.zone, inst.name, 'orphan'),
-        );
-        await marker.delete();
-        summary.orphans_deleted++;
-      } catch (err) {
-        fail(ids[k]!, 'orphan', err);
-      }
-    });
+      });
+    }
+    // Instances gone since they were seen: nothing left to delete.
+    await Promise.all([...markers.values()].map((m) => m.ref.delete()));
   }
-  // Instances gone since they were seen: nothing left to delete.
-  await Promise.all([...markers.values()].map((m) => m.ref.delete()));
-  return summary;
 }

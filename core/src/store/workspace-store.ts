@@ -179,38 +179,39 @@ export class WorkspaceStore {
   }
 
   /**
-   * Workspaces in `status` (one or several) whose `field` is at or before
-   * `before`, oldest first, page by page, each with the update time a later
+   * Workspaces whose `field` is at or before `before` (in `status`, when
+   * given), oldest first, page by page, each with the update time a later
    * compare-and-set write can be conditioned on. The next page is read while
    * the caller works on this one; at most two pages are held.
    */
   async *scan(
-    status: WorkspaceStatus | readonly WorkspaceStatus[],
-    field: 'deadline' | 'updated_at',
+    status: WorkspaceStatus | null,
+    field: 'deadline' | 'updated_at' | 'operation.started_at',
     before: Date,
     pageSize = 200,
   ): AsyncGenerator<WorkspaceSnapshot[]> {
-    const q = (
-      typeof status === 'string'
-        ? this.db.collection(WORKSPACES).where('status', '==', status)
-        : this.db.collection(WORKSPACES).where('status', 'in', [...status])
-    )
+    const all = this.db.collection(WORKSPACES);
+    const q = (status === null ? all : all.where('status', '==', status))
       .where(field, '<=', Timestamp.fromDate(before))
       .orderBy(field)
-      .orderBy(FieldPath.documentId())
-      .limit(pageSize);
-    let pending = q.get();
+      .orderBy(FieldPath.documentId());
+    // One more than a page, so the last page is known without another query.
+    let pending = q.limit(pageSize + 1).get();
     for (;;) {
       const snap = await pending;
-      if (snap.empty) return;
-      const last = snap.docs.at(-1)!;
-      const more = snap.size === pageSize;
+      const docs = snap.docs.slice(0, pageSize);
+      const more = snap.size > pageSize;
+      if (!docs.length) return;
       if (more) {
-        pending = q.startAfter(last.get(field), last.id).get();
+        const last = docs.at(-1)!;
+        pending = q
+          .startAfter(last.get(field), last.id)
+          .limit(pageSize + 1)
+          .get();
         // Handled when awaited; this only keeps an abandoned prefetch from being reported.
         pending.catch(() => undefined);
       }
-      yield snap.docs.map((d) => ({
+      yield docs.map((d) => ({
         workspace: decodeWorkspace(d.data()),
         updateTime: d.updateTime,
       }));
