@@ -4,7 +4,7 @@ import { eachLimited } from './each-limited.js';
 import { isHubError } from './errors.js';
 import { isPastDeadline } from './idle.js';
 import { deterministicRequestId } from './ids.js';
-import type { WorkspaceStatus } from './schema/workspace.js';
+import { isTransitional } from './lifecycle.js';
 import {
   WORKSPACES,
   type WorkspaceSnapshot,
@@ -42,12 +42,6 @@ export interface SweepSummary {
   errors: Array<{ workspace_id: string; action: string; message: string }>;
 }
 
-const TRANSITIONAL = new Set<WorkspaceStatus>([
-  'PROVISIONING',
-  'RESUMING',
-  'SUSPENDING',
-  'DELETING',
-]);
 const ORPHANS = 'orphan_instances';
 const CHUNK = 100;
 const CHUNKS_IN_FLIGHT = 4;
@@ -158,7 +152,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     // Only a pending transition has an operation: one range query on its start
     // finds them all (a status `in` query costs a scan per status).
     for await (const page of deps.store.scan(null, 'operation.started_at', settle, pageSize)) {
-      const stuck = page.filter(({ workspace }) => TRANSITIONAL.has(workspace.status));
+      const stuck = page.filter(({ workspace }) => isTransitional(workspace.status));
       await eachLimited(stuck, concurrency, async ({ workspace: ws }) => {
         try {
           const r = await syncWorkspace(deps, ws, now);

@@ -95,16 +95,27 @@ function recordPatch(result: DriverResult, now: Date): Partial<Workspace> {
 }
 
 /**
- * A claimed compute call failed: the workspace is marked ERROR and the error to
- * report is returned. A VM that vanished is a conflict the user can act on
- * ("delete it"), not a missing workspace.
+ * A claimed compute call failed; returns the error to report. When Compute
+ * Engine was unavailable (an outage, a dropped connection) the workspace goes
+ * back to what it was before the claim, so the next try (the user's, or the
+ * next sweep's) makes the call again: ERROR would leave a running VM nothing
+ * suspends, and one failed batch request would do that to a hundred workspaces.
+ * Any other failure marks it ERROR; a VM that vanished is a conflict the user
+ * can act on ("delete it"), not a missing workspace.
  */
 async function failClaimed(
   store: WorkspaceStore,
-  ws: Workspace,
+  claimed: WorkspaceSnapshot,
+  before: Workspace,
   call: OperationKind,
   cause: unknown,
 ): Promise<unknown> {
+  const ws = claimed.workspace;
+  if (isHubError(cause, 'upstream_unavailable')) {
+    const { status, status_reason, error, deadline, operation } = before;
+    await store.compareAndSet(claimed, { status, status_reason, error, deadline, operation });
+    return cause;
+  }
   const err =
     isHubError(cause, 'not_found') && call !== 'delete'
       ? new HubError(
@@ -120,17 +131,18 @@ async function failClaimed(
 const requestIdFor = (ws: Workspace, call: OperationKind) =>
   deterministicRequestId(ws.id, ws.version, call);
 
-/** Makes the claimed compute call; on failure the workspace is ERROR and the error thrown. */
+/** Makes the claimed compute call; a failure is handled by `failClaimed` and thrown. */
 async function callClaimed(
   deps: TransitionDeps,
   claimed: WorkspaceSnapshot,
+  before: Workspace,
   call: OperationKind,
 ): Promise<DriverResult> {
   const ws = claimed.workspace;
   try {
     return await callDriver(deps.driver, ws, call, requestIdFor(ws, call));
   } catch (cause) {
-    throw await failClaimed(deps.store, ws, call, cause);
+    throw await failClaimed(deps.store, claimed, before, call, cause);
   }
 }
 
@@ -140,7 +152,7 @@ async function callClaimed(
  */
 async function callClaimedMany(
   deps: TransitionDeps,
-  items: ReadonlyArray<{ claimed: WorkspaceSnapshot; call: OperationKind }>,
+  items: ReadonlyArray<{ claimed: WorkspaceSnapshot; before: Workspace; call: OperationKind }>,
   concurrency: number,
 ): Promise<Settled<DriverResult>[]> {
   const out: Settled<DriverResult>[] = new Array(items.length);
@@ -174,13 +186,13 @@ async function callClaimedMany(
     ),
   ]);
   // Anything else, and the failures: each on its own (failures are written one by one).
-  await eachLimited(items, concurrency, async ({ claimed, call }, i) => {
+  await eachLimited(items, concurrency, async ({ claimed, before, call }, i) => {
     const ws = claimed.workspace;
     const answer =
       out[i] ?? (await settle(callDriver(deps.driver, ws, call, requestIdFor(ws, call))));
     out[i] = answer.ok
       ? answer
-      : { ok: false, error: await failClaimed(deps.store, ws, call, answer.error) };
+      : { ok: false, error: await failClaimed(deps.store, claimed, before, call, answer.error) };
   });
   return out;
 }
@@ -228,7 +240,7 @@ export async function requestTransition(
     }
   }
   if (plan.kind !== 'claim') throw new HubError('internal', 'unreachable');
-  const result = await callClaimed(deps, claimed, plan.call);
+  const result = await callClaimed(deps, claimed, snap!.workspace, plan.call);
   if (plan.call === 'delete' && result.op === null) {
     await dropDeleted(deps.store, claimed.workspace);
     return { workspace: null, accepted: true };
@@ -266,8 +278,10 @@ export async function requestTransitions(
   const claims = await deps.store.compareAndSetMany(
     wanted.map(({ snap, plan }) => ({ snap, patch: claimPatch(plan, opts.now) })),
   );
-  const claimed = wanted.flatMap(({ plan }, i) =>
-    claims[i] && plan.kind === 'claim' ? [{ claimed: claims[i], call: plan.call }] : [],
+  const claimed = wanted.flatMap(({ snap, plan }, i) =>
+    claims[i] && plan.kind === 'claim'
+      ? [{ claimed: claims[i], before: snap.workspace, call: plan.call }]
+      : [],
   );
 
   const outcomes: BatchOutcome[] = [];
