@@ -96,7 +96,8 @@ function recordPatch(result: DriverResult, now: Date): Partial<Workspace> {
 
 /**
  * A claimed compute call failed; returns the error to report. When Compute
- * Engine was unavailable (an outage, a dropped connection) the workspace goes
+ * Engine did not take it (an outage, a dropped connection, its rate limit: a
+ * batch of a thousand calls counts as a thousand) the workspace goes
  * back to what it was before the claim, so the next try (the user's, or the
  * next sweep's) makes the call again: ERROR would leave a running VM nothing
  * suspends, and one failed batch request would do that to a hundred workspaces.
@@ -111,7 +112,7 @@ async function failClaimed(
   cause: unknown,
 ): Promise<unknown> {
   const ws = claimed.workspace;
-  if (isHubError(cause, 'upstream_unavailable')) {
+  if (isRetryable(cause)) {
     const { status, status_reason, error, deadline, operation } = before;
     await store.compareAndSet(claimed, { status, status_reason, error, deadline, operation });
     return cause;
@@ -126,6 +127,14 @@ async function failClaimed(
       : cause;
   await recordFailure(store, ws.id, ws.version, err);
   return err;
+}
+
+/** GCE did not take the call and would take it later. */
+function isRetryable(err: unknown): boolean {
+  return (
+    isHubError(err, 'upstream_unavailable') ||
+    (isHubError(err, 'quota_exceeded') && /ratelimit/i.test(String(err.extra.reason ?? '')))
+  );
 }
 
 const requestIdFor = (ws: Workspace, call: OperationKind) =>

@@ -94,24 +94,31 @@ describe('POST /cleanup', () => {
     expect(mutating()).toBe(before);
   });
 
-  it('leaves a workspace GCE could not take the suspend for (503) READY, and the next sweep suspends it', async () => {
-    const id = await readyWorkspace(30);
-    clock.advance(31 * MIN);
-    hub.fake.rejectNext('suspend', 503, 'backendError', 'Internal error. Please try again.');
-    const first = await sweep();
-    expect(first.suspended).toBe(0);
-    expect(first.errors).toEqual([
-      { workspace_id: id, action: 'suspend', message: expect.stringMatching(/Internal error/) },
-    ]);
-    // Not ERROR: that would leave the VM running with nothing left to suspend it.
-    const ws = (await hub.deps.store.get(id))!;
-    expect(ws).toMatchObject({ status: 'READY', error: null, operation: null });
-    expect(Date.parse(ws.deadline!)).toBeLessThan(clock.now().getTime());
-    expect((await hub.deps.driver.get(ZONE, id))?.status).toBe('RUNNING');
-    const second = await sweep();
-    expect(second).toMatchObject({ suspended: 1, errors: [] });
-    await hub.fake.waitForStatus(id, 'SUSPENDED');
-  });
+  it.each([
+    ['an outage (503)', 503, 'backendError', 'Internal error. Please try again.'],
+    ['its rate limit', 403, 'rateLimitExceeded', 'Rate Limit Exceeded'],
+  ])(
+    'leaves a workspace GCE did not take the suspend for (%s) READY, and the next sweep suspends it',
+    async (_, httpStatus, reason, message) => {
+      // Due alone: the first test's workspaces are not due for half an hour yet.
+      const id = await readyWorkspace(5);
+      clock.advance(6 * MIN);
+      hub.fake.rejectNext('suspend', httpStatus, reason, message);
+      const first = await sweep();
+      expect(first.suspended).toBe(0);
+      expect(first.errors).toEqual([
+        { workspace_id: id, action: 'suspend', message: expect.stringContaining(message) },
+      ]);
+      // Not ERROR: that would leave the VM running with nothing left to suspend it.
+      const ws = (await hub.deps.store.get(id))!;
+      expect(ws).toMatchObject({ status: 'READY', error: null, operation: null });
+      expect(Date.parse(ws.deadline!)).toBeLessThan(clock.now().getTime());
+      expect((await hub.deps.driver.get(ZONE, id))?.status).toBe('RUNNING');
+      const second = await sweep();
+      expect(second).toMatchObject({ suspended: 1, errors: [] });
+      await hub.fake.waitForStatus(id, 'SUSPENDED');
+    },
+  );
 
   it('never leaves a running VM marked SUSPENDED (or the reverse) when users race the sweep', async () => {
     const ids = await Promise.all(Array.from({ length: 6 }, () => readyWorkspace(30)));
