@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 /** GCE's limit on calls per batch request. */
 export const BATCH_LIMIT = 1000;
 
+/** A bodyless instance call (suspend, delete): all the driver batches. */
 export interface RestCall {
-  method: 'POST' | 'DELETE' | 'GET';
+  method: 'POST' | 'DELETE';
   /** Path and query only, as Google requires inside a batch. */
   path: string;
-  body?: unknown;
 }
 
 export interface RestAnswer {
@@ -30,17 +30,17 @@ const CRLF = '\r\n';
 
 export function encodeBatch(calls: readonly RestCall[]): { body: string; contentType: string } {
   const boundary = `batch_${randomBytes(12).toString('hex')}`;
-  const parts = calls.map((call, i) => {
-    const head = [
+  const parts = calls.map((call, i) =>
+    [
       `--${boundary}`,
       'Content-Type: application/http',
       `Content-ID: <item-${i}>`,
       '',
       `${call.method} ${call.path} HTTP/1.1`,
-    ];
-    if (call.body === undefined) return [...head, '', ''].join(CRLF);
-    return [...head, 'Content-Type: application/json', '', JSON.stringify(call.body)].join(CRLF);
-  });
+      '',
+      '',
+    ].join(CRLF),
+  );
   return {
     body: `${parts.join(CRLF)}${CRLF}--${boundary}--${CRLF}`,
     contentType: `multipart/mixed; boundary=${boundary}`,

@@ -243,10 +243,10 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     toRest: (call: InstanceCall) => RestCall,
   ): Promise<Settled<OperationRef>[]> {
     const { instances } = await load();
+    const what = (c: InstanceCall) => `${verb} ${c.name}`;
     const out: Settled<OperationRef>[] = [];
     for (let i = 0; i < calls.length; i += BATCH_LIMIT) {
       const chunk = calls.slice(i, i + BATCH_LIMIT);
-      const what = (c: InstanceCall) => `${verb} ${c.name}`;
       const { body, contentType } = encodeBatch(chunk.map(toRest));
       try {
         const res = await instances.auth.request<string>({
