@@ -262,6 +262,30 @@ describe('gce driver through the real Compute client', () => {
     expect(one.map((i) => i.name)).toEqual([there]);
   });
 
+  it('reads every page of a long list, asking GCE only for the fields it uses', async () => {
+    const paged = await startComputeFake({ project: 'acme-dev-123', stepMs: 5, listPageLimit: 2 });
+    const pagedDriver = createGceDriver({
+      projectId: 'acme-dev-123',
+      endpoint: paged.endpoint,
+      authClient: paged.authClient,
+    });
+    try {
+      const names = Array.from({ length: 5 }, (_, i) => `ws-page${i}`);
+      for (const name of names)
+        await pagedDriver.create(spec({ name }), deterministicRequestId(name, 'insert'));
+      const ours = await pagedDriver.list([ZONE], { 'workspace-hub': 'true' });
+      expect(ours.map((i) => i.name).sort()).toEqual(names);
+      expect(ours[0]).toMatchObject({ zone: ZONE, labels: { team: 'infra' } });
+      const lists = paged.calls.filter((c) => c.method === 'list');
+      expect(lists).toHaveLength(3);
+      for (const c of lists)
+        expect(c.body).toMatchObject({ fields: expect.stringMatching(/^items\(/) });
+    } finally {
+      await pagedDriver.close?.();
+      await paged.close();
+    }
+  });
+
   it('treats a missing instance as null for get and delete, not_found elsewhere', async () => {
     expect(await driver.get(ZONE, 'ws-nothinghere')).toBeNull();
     expect(await driver.delete(ZONE, 'ws-nothinghere', deterministicRequestId('d'))).toBeNull();

@@ -147,6 +147,70 @@ describe('compute fake over plain HTTP', () => {
   });
 });
 
+describe('compute fake list calls', () => {
+  let paged: ComputeFake;
+  beforeAll(async () => {
+    paged = await startComputeFake({ project: PROJECT, stepMs: 5, listPageLimit: 2 });
+  });
+  afterAll(() => paged.close());
+  const list = async (query: string) => {
+    const res = await fetch(
+      `${paged.endpoint}/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances?${query}`,
+      { headers: auth },
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: GCE's JSON, inspected field by field
+    return { status: res.status, json: (await res.json()) as any };
+  };
+
+  it('pages by name with nextPageToken, at most maxResults and at most its own limit', async () => {
+    const names = ['ws-c', 'ws-a', 'ws-e', 'ws-b', 'ws-d'];
+    for (const name of names) {
+      const res = await fetch(
+        `${paged.endpoint}/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances?requestId=${randomUUID()}`,
+        { method: 'POST', headers: auth, body: JSON.stringify(validBody({ name })) },
+      );
+      expect(res.status).toBe(200);
+    }
+    const seen: string[][] = [];
+    let token = '';
+    do {
+      const page = await list(`maxResults=500${token ? `&pageToken=${token}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(page.json.items.map((i: { name: string }) => i.name));
+      token = page.json.nextPageToken ?? '';
+    } while (token);
+    expect(seen).toEqual([['ws-a', 'ws-b'], ['ws-c', 'ws-d'], ['ws-e']]);
+    expect((await list('maxResults=1')).json.items.map((i: { name: string }) => i.name)).toEqual([
+      'ws-a',
+    ]);
+  });
+
+  it('sends only the fields asked for, and refuses what GCE refuses', async () => {
+    const page = await list('fields=items(name,labels),nextPageToken');
+    expect(page.json).toEqual({
+      items: [
+        { name: 'ws-a', labels: { 'workspace-hub': 'true' } },
+        { name: 'ws-b', labels: { 'workspace-hub': 'true' } },
+      ],
+      nextPageToken: expect.any(String),
+    });
+    expect((await list('fields=items/status')).json).toEqual({
+      items: [{ status: expect.any(String) }, { status: expect.any(String) }],
+    });
+    for (const [query, field] of [
+      ['fields=items(name,colour)', /field selection colour/],
+      ['fields=items(name', /field selection/],
+      ['maxResults=501', /maxResults/],
+      ['maxResults=ten', /maxResults/],
+      ['pageToken=bm9wZQ', /pageToken/],
+    ] as const) {
+      const res = await list(query);
+      expect(res.status, query).toBe(400);
+      expect(res.json.error.message, query).toMatch(field);
+    }
+  });
+});
+
 const BOUNDARY = 'batch_foobarbaz';
 const innerPath = (path: string, requestId: string = randomUUID()) =>
   `/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances${path}?requestId=${requestId}`;

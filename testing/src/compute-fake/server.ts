@@ -8,6 +8,7 @@ import {
   formatBatch,
   parseBatch,
 } from './batch.js';
+import { listPage, parseInstanceListFields, selectFields } from './list-page.js';
 import {
   ApiError,
   ComputeModel,
@@ -160,8 +161,15 @@ async function until(check: () => boolean, what: string | (() => string), timeou
  * statuses, de-duplicates by requestId, and lets tests inject failures.
  */
 export async function startComputeFake(
-  opts: { project?: string; stepMs?: number; waitLimitMs?: number } = {},
+  opts: {
+    project?: string;
+    stepMs?: number;
+    waitLimitMs?: number;
+    /** At most this many instances per list page (GCE may return fewer than asked for). */
+    listPageLimit?: number;
+  } = {},
 ): Promise<ComputeFake> {
+  const listPageLimit = opts.listPageLimit ?? 500;
   const project = opts.project ?? 'fake-project';
   const model = new ComputeModel(opts.stepMs ?? 25);
   const waitLimitMs = opts.waitLimitMs ?? 2000;
@@ -211,14 +219,26 @@ export async function startComputeFake(
       return operationResource(op, base);
     }
 
-    if (req.method === 'GET') {
-      if (!name) {
-        calls.push({ method: 'list', zone, instance: null, requestId: null, body });
-        const items = [...model.instances.values()]
-          .filter((i) => i.zone === zone && matchesFilter(i, url.searchParams.get('filter')))
-          .map((i) => instanceResource(i, base));
-        return { kind: 'compute#instanceList', items };
-      }
+    const fields = url.searchParams.get('fields');
+    if (req.method === 'GET' && !name && kind === 'instances') {
+      const query = Object.fromEntries(url.searchParams);
+      calls.push({ method: 'list', zone, instance: null, requestId: null, body: query });
+      const selection = fields === null ? null : parseInstanceListFields(fields);
+      const matching = [...model.instances.values()].filter(
+        (i) => i.zone === zone && matchesFilter(i, url.searchParams.get('filter')),
+      );
+      const page = listPage(matching, url.searchParams, listPageLimit);
+      const list = {
+        kind: 'compute#instanceList',
+        items: page.items.map((i) => instanceResource(i, base)),
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      };
+      return selection ? selectFields(list, selection) : list;
+    }
+    if (fields !== null)
+      throw new ApiError(400, 'invalidParameter', 'the fake honours `fields` on list calls only');
+
+    if (req.method === 'GET' && name) {
       calls.push({ method: 'get', zone, instance: name, requestId: null, body });
       return instanceResource(model.find(zone, name), base);
     }
