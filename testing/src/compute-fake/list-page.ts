@@ -45,49 +45,39 @@ type Selection = Map<string, Selection | true>;
  */
 export function parseInstanceListFields(fields: string): Selection {
   let at = 0;
-  const fail = (): never => {
-    throw new ApiError(400, 'invalidParameter', `Invalid field selection ${fields}`);
-  };
-  const name = () => {
-    const m = /^[A-Za-z_][A-Za-z0-9_]*|^\*/.exec(fields.slice(at));
-    if (!m) fail();
-    at += m![0].length;
-    return m![0];
-  };
-  const list = (into: Selection, known: (path: string[]) => boolean, path: string[]) => {
-    for (;;) {
-      item(into, known, path);
-      if (fields[at] !== ',') return;
-      at++;
-    }
-  };
-  const item = (into: Selection, known: (path: string[]) => boolean, path: string[]) => {
-    const key = name();
-    if (!known([...path, key]))
-      throw new ApiError(400, 'invalidParameter', `Invalid field selection ${key}`);
-    if (fields[at] === '/' || fields[at] === '(') {
-      const open = fields[at] === '(';
-      at++;
-      const prev = into.get(key);
-      const sub: Selection = prev instanceof Map ? prev : new Map();
-      if (prev !== true) into.set(key, sub);
-      if (open) {
-        list(sub, known, [...path, key]);
-        if (fields[at] !== ')') fail();
-        at++;
-      } else item(sub, known, [...path, key]);
-    } else into.set(key, true);
+  const refuse = (what = fields): never => {
+    throw new ApiError(400, 'invalidParameter', `Invalid field selection ${what}`);
   };
   // Only the top level and `items/…` are checked: deeper names are an instance's own business.
-  const known = (path: string[]) =>
-    path[path.length - 1] === '*' ||
-    (path.length === 1
-      ? LIST_FIELDS.has(path[0]!)
-      : path[0] !== 'items' || path.length > 2 || INSTANCE_FIELDS.has(path[1]!));
+  const known = (path: string[], key: string) =>
+    key === '*' ||
+    (path.length === 0
+      ? LIST_FIELDS.has(key)
+      : path.length > 1 || path[0] !== 'items' || INSTANCE_FIELDS.has(key));
+  const list = (into: Selection, path: string[]) => {
+    item(into, path);
+    while (fields[at] === ',') {
+      at++;
+      item(into, path);
+    }
+  };
+  const item = (into: Selection, path: string[]) => {
+    const key = /^(?:[A-Za-z_]\w*|\*)/.exec(fields.slice(at))?.[0] ?? refuse();
+    at += key.length;
+    if (!known(path, key)) refuse(key);
+    const next = fields[at];
+    if (next !== '/' && next !== '(') return void into.set(key, true);
+    at++;
+    const prev = into.get(key);
+    const sub: Selection = prev instanceof Map ? prev : new Map();
+    if (prev !== true) into.set(key, sub);
+    if (next === '/') return item(sub, [...path, key]);
+    list(sub, [...path, key]);
+    if (fields[at++] !== ')') refuse();
+  };
   const top: Selection = new Map();
-  if (!fields) fail();
-  list(top, known, []);
-  if (at !== fields.length) fail();
+  list(top, []);
+  if (at !== fields.length) refuse();
   return top;
 }
 
@@ -116,7 +106,7 @@ export function listPage<T extends { name: string }>(
 ): { items: T[]; nextPageToken?: string } {
   const raw = params.get('maxResults');
   const max = raw === null ? 500 : Number(raw);
-  if (!Number.isInteger(max) || max < 0 || max > 500 || (raw !== null && !/^\d+$/.test(raw)))
+  if ((raw !== null && !/^\d+$/.test(raw)) || max > 500)
     throw new ApiError(
       400,
       'invalid',
