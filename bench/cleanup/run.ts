@@ -118,12 +118,14 @@ async function seed(projectId: string, total: number, due: number, now: Date) {
   return { db, fake, driver, dueIds };
 }
 
+type Env = Awaited<ReturnType<typeof seed>>;
+
 /** Seeds a project, measures `work` on it, and clears it, so every measurement starts alike. */
 async function measured<T>(
   host: string,
   projectId: string,
   total: number,
-  work: (env: Awaited<ReturnType<typeof seed>>) => Promise<T>,
+  work: (env: Env) => Promise<T>,
 ) {
   const env = await seed(projectId, total, DUE, new Date());
   try {
@@ -145,7 +147,7 @@ async function main() {
   try {
     // Anchor: the sweep's own updates (a claim and a record per workspace) as plain
     // batched writes: no preconditions, no query, no GCE.
-    const anchorWrites = ({ db, dueIds }: Awaited<ReturnType<typeof seed>>) => {
+    const anchorWrites = ({ db, dueIds }: Env) => {
       const started = Timestamp.now();
       const writes = [
         { status: 'SUSPENDING', operation: { name: null, kind: 'suspend', started_at: started } },
@@ -165,7 +167,7 @@ async function main() {
           }
       })();
     };
-    const sweepOnce = async (env: Awaited<ReturnType<typeof seed>>) => {
+    const sweepOnce = async (env: Env) => {
       const store = new WorkspaceStore(env.db);
       const summary = await sweep(
         { store, driver: env.driver, db: env.db },
@@ -179,7 +181,7 @@ async function main() {
 
     // The least any sweep can do on this emulator: the idle query, then the same
     // two writes per workspace conditioned on what it read. No GCE, no other part.
-    const floorWork = async ({ db }: Awaited<ReturnType<typeof seed>>) => {
+    const floorWork = async ({ db }: Env) => {
       const store = new WorkspaceStore(db);
       const started = new Date().toISOString();
       for await (const page of store.scan('READY', 'deadline', new Date(), 1000)) {
@@ -192,23 +194,11 @@ async function main() {
             },
           })),
         );
+        const record = {
+          operation: { name: 'operation-bench', kind: 'suspend' as const, started_at: started },
+        };
         const recorded = await store.compareAndSetMany(
-          claimed.flatMap((snap) =>
-            snap
-              ? [
-                  {
-                    snap,
-                    patch: {
-                      operation: {
-                        name: 'operation-bench',
-                        kind: 'suspend' as const,
-                        started_at: started,
-                      },
-                    },
-                  },
-                ]
-              : [],
-          ),
+          claimed.filter((snap) => snap !== null).map((snap) => ({ snap, patch: record })),
         );
         if (recorded.filter(Boolean).length !== DUE)
           throw new Error(`the floor wrote ${recorded.filter(Boolean).length} of ${DUE}`);

@@ -220,7 +220,7 @@ export async function startComputeFake(
     }
 
     const fields = url.searchParams.get('fields');
-    if (req.method === 'GET' && !name && kind === 'instances') {
+    if (req.method === 'GET' && !name) {
       const query = Object.fromEntries(url.searchParams);
       calls.push({ method: 'list', zone, instance: null, requestId: null, body: query });
       const selection = fields === null ? null : parseInstanceListFields(fields);
