@@ -12,6 +12,8 @@ export const APIS = {
   iam: 'iam.googleapis.com',
   secretmanager: 'secretmanager.googleapis.com',
   eventarc: 'eventarc.googleapis.com',
+  // Eventarc's transport: audit-log triggers deliver through a Pub/Sub topic it creates.
+  pubsub: 'pubsub.googleapis.com',
   cloudfunctions: 'cloudfunctions.googleapis.com',
   cloudbuild: 'cloudbuild.googleapis.com',
   logging: 'logging.googleapis.com',

@@ -73,7 +73,6 @@ export function defineIdentities(
 
   projectRole('reconcile_datastore_user', reconcile, 'roles/datastore.user');
   projectRole('reconcile_compute_viewer', reconcile, 'roles/compute.viewer');
-  projectRole('reconcile_event_receiver', reconcile, 'roles/eventarc.eventReceiver');
 
   return { hub, scheduler, workspace, reconcile };
 }

@@ -2,6 +2,7 @@
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member/index.js';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function/index.js';
 import { EventarcTrigger } from '@cdktf/provider-google/lib/eventarc-trigger/index.js';
+import type { Sleep } from '@cdktf/provider-time/lib/sleep/index.js';
 import type { Construct } from 'constructs';
 import type { Apis } from './apis.js';
 import type { Identities } from './identities.js';
@@ -37,6 +38,7 @@ export function defineReconcileFunction(
   vars: Variables,
   apis: Apis,
   ids: Identities,
+  eventarcReady: Sleep,
 ) {
   const fn = new Cloudfunctions2Function(scope, 'reconcile', {
     project: vars.project.stringValue,
@@ -87,7 +89,8 @@ export function defineReconcileFunction(
         { attribute: 'methodName', value: method },
       ],
       destination: { cloudRunService: { service: fn.name, region: fn.location } },
-      dependsOn: [apis.eventarc, invoker],
+      // Created only once Eventarc's agent and the receiver grant exist and have propagated.
+      dependsOn: [apis.eventarc, invoker, eventarcReady],
     });
   }
   return fn;

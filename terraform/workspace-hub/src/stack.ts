@@ -1,7 +1,9 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider/index.js';
+import { TimeProvider } from '@cdktf/provider-time/lib/provider/index.js';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { enableApis } from './apis.js';
+import { defineEventarcReadiness } from './eventarc-readiness.js';
 import { defineFirestore } from './firestore.js';
 import { defineHubService } from './hub-service.js';
 import { defineIapAccess } from './iap.js';
@@ -13,14 +15,15 @@ import { defineScheduler } from './scheduler.js';
 import { defineVariables } from './variables.js';
 
 /**
- * The whole deployment. The provider is declared only so CDKTF knows the
- * resource types; synthesis strips its block, so the module inherits the
+ * The whole deployment. The providers are declared only so CDKTF knows the
+ * resource types; synthesis strips their blocks, so the module inherits the
  * caller's provider configuration like any Terraform module.
  */
 export class WorkspaceHubStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     new GoogleProvider(this, 'google', {});
+    new TimeProvider(this, 'time', {});
     const vars = defineVariables(this);
     const apis = enableApis(this, vars);
     const registry = defineRegistry(this, vars, apis);
@@ -29,7 +32,8 @@ export class WorkspaceHubStack extends TerraformStack {
     const hub = defineHubService(this, vars, apis, identities);
     defineScheduler(this, vars, apis, identities, hub);
     defineIapAccess(this, vars, apis);
-    defineReconcileFunction(this, vars, apis, identities);
+    const eventarcReady = defineEventarcReadiness(this, vars, apis, identities);
+    defineReconcileFunction(this, vars, apis, identities, eventarcReady);
     defineOutputs(this, hub, identities, registry);
   }
 }

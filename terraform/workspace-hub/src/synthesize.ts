@@ -3,6 +3,17 @@ import { WorkspaceHubStack } from './stack.js';
 
 type Json = Record<string, unknown>;
 
+/**
+ * google-beta only for google_project_service_identity; time for the IAM
+ * propagation wait. A caller that configures neither gets their defaults
+ * (credentials from the environment), and every resource names its project.
+ */
+export const REQUIRED_PROVIDERS = {
+  google: { source: 'hashicorp/google', version: '>= 6.50, < 7.0' },
+  'google-beta': { source: 'hashicorp/google-beta', version: '>= 6.50, < 7.0' },
+  time: { source: 'hashicorp/time', version: '>= 0.9, < 1.0' },
+};
+
 /** CDKTF bookkeeping (`//` keys: construct paths, versions) would make the module noisy and unstable. */
 function withoutMetadata(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutMetadata);
@@ -37,7 +48,7 @@ export function synthesizeModule(): Record<string, string> {
         ...settings,
         required_version: '>= 1.5',
         // A range, not CDKTF's exact pin, so the module composes with callers' providers.
-        required_providers: { google: { source: 'hashicorp/google', version: '>= 6.50, < 7.0' } },
+        required_providers: REQUIRED_PROVIDERS,
       },
     },
     'variables.tf.json': { variable: variable as Json },
