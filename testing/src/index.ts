@@ -1,3 +1,4 @@
+export * from './cloud-run/index.js';
 export * from './compute-fake/index.js';
 export * from './firestore-emulator.js';
 export * from './iap-relay/index.js';
