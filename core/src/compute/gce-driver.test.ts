@@ -85,6 +85,47 @@ describe('gce driver through the real Compute client', () => {
     });
   });
 
+  it('puts workspaces on a configured network and subnetwork, named as instances.insert accepts them', async () => {
+    const onHubNet = createGceDriver({
+      projectId: 'acme-dev-123',
+      endpoint: fake.endpoint,
+      authClient: fake.authClient,
+      network: 'hub-net',
+      subnetwork: 'hub-subnet',
+    });
+    const viaUrls = createGceDriver({
+      projectId: 'acme-dev-123',
+      endpoint: fake.endpoint,
+      authClient: fake.authClient,
+      network: 'projects/host-proj/global/networks/shared',
+      subnetwork: 'projects/host-proj/regions/europe-west4/subnetworks/shared-ew4',
+    });
+    try {
+      const here = spec();
+      await onHubNet.create(here, deterministicRequestId(here.name, 'insert'));
+      const there = spec({ zone: 'europe-west4-a' });
+      await onHubNet.create(there, deterministicRequestId(there.name, 'insert'));
+      const shared = spec({ zone: 'europe-west4-a' });
+      await viaUrls.create(shared, deterministicRequestId(shared.name, 'insert'));
+      const nic = (name: string) =>
+        (fake.instance(name)!.resource.networkInterfaces as Array<Record<string, unknown>>)[0];
+      expect(nic(here.name)).toEqual({
+        network: 'global/networks/hub-net',
+        subnetwork: 'regions/europe-west1/subnetworks/hub-subnet',
+      });
+      // The subnetwork's region follows the workspace's zone.
+      expect(nic(there.name)).toMatchObject({
+        subnetwork: 'regions/europe-west4/subnetworks/hub-subnet',
+      });
+      expect(nic(shared.name)).toEqual({
+        network: 'projects/host-proj/global/networks/shared',
+        subnetwork: 'projects/host-proj/regions/europe-west4/subnetworks/shared-ew4',
+      });
+    } finally {
+      await Promise.all([onHubNet.close?.(), viaUrls.close?.()]);
+    }
+  });
+
   it('makes one instance for a repeated requestId', async () => {
     const s = spec();
     const id = deterministicRequestId(s.name, 'insert');

@@ -25,6 +25,7 @@ import {
   type RestCall,
 } from './gce-batch.js';
 import { isSuspendRefusal, restErrorToHub, toHubError } from './gce-errors.js';
+import { networkUrl, subnetworkUrl } from './gce-network.js';
 
 export const COS_IMAGE = 'projects/cos-cloud/global/images/family/cos-stable';
 export const HOME_DEVICE_NAME = 'home';
@@ -35,7 +36,9 @@ export interface GceDriverOptions {
   endpoint?: string;
   /** Credentials for the Compute client; default ADC. */
   authClient?: OAuth2Client;
+  /** A name, or a full or partial URL (`global/networks/N`); names become partial URLs. */
   network?: string;
+  /** A name (in the zone's region), or a full or partial URL (`regions/R/subnetworks/N`). */
   subnetwork?: string;
   /** The workspace VMs' service account; default the project's compute default. */
   serviceAccount?: string;
@@ -171,8 +174,8 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
       ],
       networkInterfaces: [
         {
-          ...(opts.network ? { network: opts.network } : {}),
-          ...(opts.subnetwork ? { subnetwork: opts.subnetwork } : {}),
+          ...(opts.network ? { network: networkUrl(opts.network) } : {}),
+          ...(opts.subnetwork ? { subnetwork: subnetworkUrl(opts.subnetwork, spec.zone) } : {}),
           ...(opts.externalIp
             ? { accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }] }
             : {}),

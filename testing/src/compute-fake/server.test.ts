@@ -68,11 +68,42 @@ describe('compute fake over plain HTTP', () => {
     ],
     ['an upper-case label', { labels: { Team: 'x' } }, /label key 'Team'/],
     ['an unknown top-level field', { colour: 'blue' }, /Unknown name "colour"/],
+    [
+      'a bare network name',
+      { networkInterfaces: [{ network: 'hub-net' }] },
+      /^Invalid value for field 'resource\.networkInterfaces\[0\]\.network': 'hub-net'\. The URL is malformed\.$/,
+    ],
+    [
+      'a bare subnetwork name',
+      { networkInterfaces: [{ subnetwork: 'hub-subnet' }] },
+      /networkInterfaces\[0\]\.subnetwork': 'hub-subnet'\. The URL is malformed/,
+    ],
+    [
+      'a subnetwork in another region',
+      { networkInterfaces: [{ subnetwork: 'regions/us-east1/subnetworks/hub-subnet' }] },
+      /same region/,
+    ],
   ])('refuses an insert with %s as GCE would (400 naming the field)', async (_, over, message) => {
     const res = await call('POST', '', validBody(over));
     expect(res.status).toBe(400);
     expect(res.json.error.message).toMatch(message);
     expect(res.json.error.errors[0].reason).toBeTruthy();
+  });
+
+  it.each([
+    ['partial URLs', 'global/networks/hub-net', 'regions/europe-west1/subnetworks/hub-subnet'],
+    [
+      'project-qualified URLs',
+      `projects/${PROJECT}/global/networks/hub-net`,
+      `projects/host-proj/regions/europe-west1/subnetworks/hub-subnet`,
+    ],
+    [
+      'full URLs',
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/hub-net`,
+      `https://compute.googleapis.com/compute/v1/projects/host-proj/regions/europe-west1/subnetworks/s`,
+    ],
+  ])('accepts a network and subnetwork given as %s', async (_, network, subnetwork) => {
+    await insert({ networkInterfaces: [{ network, subnetwork }] });
   });
 
   it('refuses a requestId that is not a UUID and a request without credentials', async () => {

@@ -30,6 +30,37 @@ const INSTANCE_FIELDS = new Set([
   'params',
 ]);
 
+/** A full or partial URL of a Compute resource, as `instances.insert` accepts one. */
+const RESOURCE_URL_PREFIX =
+  '^(?:https://(?:www|compute)\\.googleapis\\.com/compute/(?:v1|beta|alpha)/)?(?:projects/[^/]+/)?';
+const RESOURCE_NAME = '[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?';
+const NETWORK_URL = new RegExp(`${RESOURCE_URL_PREFIX}global/networks/${RESOURCE_NAME}$`);
+const SUBNETWORK_URL = new RegExp(
+  `${RESOURCE_URL_PREFIX}regions/([a-z0-9-]+)/subnetworks/${RESOURCE_NAME}$`,
+);
+
+/** GCE's refusal of a bare name (or anything else) where a resource URL belongs. */
+const malformed = (field: string, value: unknown) =>
+  `Invalid value for field '${field}': '${String(value)}'. The URL is malformed.`;
+
+function checkNetworkInterfaces(
+  interfaces: InsertBody['networkInterfaces'],
+  zone: string,
+): string | null {
+  for (const [i, nic] of (interfaces ?? []).entries()) {
+    const field = `resource.networkInterfaces[${i}]`;
+    if (nic.network !== undefined && !NETWORK_URL.test(String(nic.network)))
+      return malformed(`${field}.network`, nic.network);
+    if (nic.subnetwork === undefined) continue;
+    const region = SUBNETWORK_URL.exec(String(nic.subnetwork))?.[1];
+    if (!region) return malformed(`${field}.subnetwork`, nic.subnetwork);
+    // A subnetwork is regional: the instance's zone must be in its region.
+    if (!zone.startsWith(`${region}-`))
+      return `Invalid value for field '${field}.subnetwork': '${nic.subnetwork}'. The subnetwork must be in the same region as the instance (zone '${zone}').`;
+  }
+  return null;
+}
+
 export interface InsertBody {
   name?: unknown;
   machineType?: unknown;
@@ -40,6 +71,7 @@ export interface InsertBody {
   metadata?: { items?: Array<{ key?: string; value?: string }> };
   labels?: Record<string, string>;
   guestAccelerators?: unknown[];
+  networkInterfaces?: Array<{ network?: unknown; subnetwork?: unknown }>;
   [k: string]: unknown;
 }
 
@@ -77,5 +109,5 @@ export function checkInsert(body: InsertBody, zone: string): string | null {
     if (typeof v !== 'string' || !LABEL_VALUE.test(v))
       return `Invalid value for field 'resource.labels': label value '${String(v)}' violates format constraints`;
   }
-  return null;
+  return checkNetworkInterfaces(body.networkInterfaces, zone);
 }
