@@ -18,13 +18,16 @@ import {
 } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import ssh2, { type Attributes, type InputAttributes, type SFTPWrapper } from 'ssh2';
+import { openFlags } from './sftp-open-flags.js';
 import { OutsideRootError, type RootedPaths } from './sftp-paths.js';
 
-const { STATUS_CODE, flagsToString } = ssh2.utils.sftp;
+const { STATUS_CODE } = ssh2.utils.sftp;
 
-type Handle =
+/** `queue`: the handle's requests run one after another (see `onHandle`). */
+type Handle = { queue: Promise<void> } & (
   | { kind: 'file'; fh: FileHandle; path: string }
-  | { kind: 'dir'; dir: Dir; path: string; done: boolean };
+  | { kind: 'dir'; dir: Dir; path: string; done: boolean }
+);
 
 function toAttrs(s: Stats): Attributes {
   return {
@@ -56,6 +59,15 @@ function longname(name: string, s: Stats): string {
   return `${modeString(s.mode)} ${s.nlink} ${s.uid} ${s.gid} ${String(s.size).padStart(8)} ${date} ${name}`;
 }
 
+/** ssh2's SFTP channel has no exit(); its protocol object sends the same message a Channel's does. */
+function sendExitStatus(sftp: SFTPWrapper, code: number): void {
+  const channel = sftp as unknown as {
+    _protocol?: { exitStatus(id: number, status: number): void };
+    outgoing?: { id: number; state: string };
+  };
+  if (channel.outgoing?.state === 'open') channel._protocol?.exitStatus(channel.outgoing.id, code);
+}
+
 /** Serves one SFTP channel, confined to the workspace home. */
 export function serveSftp(sftp: SFTPWrapper, paths: RootedPaths, onActivity: () => void): void {
   const handles = new Map<number, Handle>();
@@ -67,7 +79,7 @@ export function serveSftp(sftp: SFTPWrapper, paths: RootedPaths, onActivity: () 
     buf.writeUInt32BE(id);
     return buf;
   };
-  const lookup = (buf: Buffer) => (buf.length === 4 ? handles.get(buf.readUInt32BE(0)) : undefined);
+  const handleId = (buf: Buffer) => (buf.length === 4 ? buf.readUInt32BE(0) : -1);
 
   const fail = (reqid: number, err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
@@ -81,6 +93,27 @@ export function serveSftp(sftp: SFTPWrapper, paths: RootedPaths, onActivity: () 
     onActivity();
     work().catch((err) => fail(reqid, err));
   };
+  /**
+   * Requests on one handle run in the order they arrived, each after the
+   * previous one has answered. The drafts let a server answer in any order,
+   * but OpenSSH's `scp` (SFTP mode, in-place download) cuts the file at the
+   * last contiguous reply, and overlapping reads and writes of one file must
+   * behave as if sent one at a time anyway. Other requests stay concurrent.
+   */
+  const onHandle = <K extends Handle['kind']>(
+    reqid: number,
+    buf: Buffer,
+    kind: K | null,
+    work: (h: Extract<Handle, { kind: K }>) => Promise<void>,
+  ) => {
+    onActivity();
+    const h = handles.get(handleId(buf));
+    if (!h || (kind !== null && h.kind !== kind))
+      return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+    h.queue = h.queue
+      .then(() => work(h as Extract<Handle, { kind: K }>))
+      .catch((err) => fail(reqid, err));
+  };
 
   const applyAttrs = async (path: string, attrs: InputAttributes) => {
     if (attrs.mode !== undefined) await chmod(path, Number(attrs.mode) & 0o7777);
@@ -93,14 +126,12 @@ export function serveSftp(sftp: SFTPWrapper, paths: RootedPaths, onActivity: () 
     run(reqid, async () => {
       const path = await paths.resolve(filename);
       const mode = attrs?.mode !== undefined ? Number(attrs.mode) & 0o7777 : 0o644;
-      const fh = await open(path, flagsToString(flags) ?? 'r', mode);
-      sftp.handle(reqid, newHandle({ kind: 'file', fh, path }));
+      const fh = await open(path, openFlags(flags), mode);
+      sftp.handle(reqid, newHandle({ kind: 'file', fh, path, queue: Promise.resolve() }));
     }),
   );
   sftp.on('READ', (reqid, handle, offset, length) =>
-    run(reqid, async () => {
-      const h = lookup(handle);
-      if (h?.kind !== 'file') return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+    onHandle(reqid, handle, 'file', async (h) => {
       const buf = Buffer.allocUnsafe(Math.min(length, 256 * 1024));
       const { bytesRead } = await h.fh.read(buf, 0, buf.length, offset);
       if (bytesRead === 0) return void sftp.status(reqid, STATUS_CODE.EOF);
@@ -108,49 +139,43 @@ export function serveSftp(sftp: SFTPWrapper, paths: RootedPaths, onActivity: () 
     }),
   );
   sftp.on('WRITE', (reqid, handle, offset, data) =>
-    run(reqid, async () => {
-      const h = lookup(handle);
-      if (h?.kind !== 'file') return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+    onHandle(reqid, handle, 'file', async (h) => {
       await h.fh.write(data, 0, data.length, offset);
       ok(reqid);
     }),
   );
   sftp.on('FSTAT', (reqid, handle) =>
-    run(reqid, async () => {
-      const h = lookup(handle);
-      if (!h) return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+    onHandle(reqid, handle, null, async (h) => {
       sftp.attrs(reqid, toAttrs(h.kind === 'file' ? await h.fh.stat() : await stat(h.path)));
     }),
   );
   sftp.on('FSETSTAT', (reqid, handle, attrs) =>
-    run(reqid, async () => {
-      const h = lookup(handle);
-      if (!h) return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+    onHandle(reqid, handle, null, async (h) => {
       await applyAttrs(h.path, attrs);
       ok(reqid);
     }),
   );
-  sftp.on('CLOSE', (reqid, handle) =>
-    run(reqid, async () => {
-      const h = lookup(handle);
-      if (!h) return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
-      handles.delete(handle.readUInt32BE(0));
+  sftp.on('CLOSE', (reqid, handle) => {
+    onHandle(reqid, handle, null, async (h) => {
       if (h.kind === 'file') await h.fh.close();
       else await h.dir.close();
       ok(reqid);
-    }),
-  );
+    });
+    // Requests sent before the close still run; any after it find no handle.
+    handles.delete(handleId(handle));
+  });
   sftp.on('OPENDIR', (reqid, path) =>
     run(reqid, async () => {
       const real = await paths.resolve(path);
       const dir = await opendir(real);
-      sftp.handle(reqid, newHandle({ kind: 'dir', dir, path: real, done: false }));
+      sftp.handle(
+        reqid,
+        newHandle({ kind: 'dir', dir, path: real, done: false, queue: Promise.resolve() }),
+      );
     }),
   );
   sftp.on('READDIR', (reqid, handle) =>
-    run(reqid, async () => {
-      const h = lookup(handle);
-      if (h?.kind !== 'dir') return void sftp.status(reqid, STATUS_CODE.FAILURE, 'bad handle');
+    onHandle(reqid, handle, 'dir', async (h) => {
       if (h.done) return void sftp.status(reqid, STATUS_CODE.EOF);
       const names = [];
       while (names.length < 100) {
@@ -245,12 +270,16 @@ export function serveSftp(sftp: SFTPWrapper, paths: RootedPaths, onActivity: () 
     }),
   );
 
-  // The client's EOF means it is done (sftp's `bye`): close our side so it can exit.
-  sftp.on('end', () => sftp.end());
+  // The client's EOF means it is done (sftp's `bye`): close our side so it can
+  // exit, with the exit status sshd relays from sftp-server (scp checks it).
+  sftp.on('end', () => {
+    sendExitStatus(sftp, 0);
+    sftp.end();
+  });
   sftp.on('close', () => {
     for (const h of handles.values()) {
-      if (h.kind === 'file') void h.fh.close().catch(() => {});
-      else void h.dir.close().catch(() => {});
+      const close = h.kind === 'file' ? () => h.fh.close() : () => h.dir.close();
+      void h.queue.then(close).catch(() => {});
     }
     handles.clear();
   });
