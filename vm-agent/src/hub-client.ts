@@ -86,6 +86,9 @@ export class HubClient {
       method,
       headers: {
         authorization: `Bearer ${token}`,
+        // Cloud Run checks this header for run.invoker and forwards the token it checked with
+        // its signature removed; Authorization then reaches the hub untouched, still verifiable.
+        ...(this.opts.agentToken ? {} : { 'x-serverless-authorization': `Bearer ${token}` }),
         'x-workspace-id': this.opts.workspaceId,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },

@@ -221,6 +221,8 @@ export class FakeHub {
   readonly requests: HubRequest[] = [];
   keys: { name: string; public_key: string; owner: string }[] = [];
   reportReady = false;
+  /** As a metadata server: signs the instance identity token for an audience (else a dummy JWT). */
+  signIdentity: ((audience: string) => string) | null = null;
   /** Status codes to answer (in order) before behaving. */
   failures: number[] = [];
   private server: Server;
@@ -257,6 +259,8 @@ export class FakeHub {
           return res.end(JSON.stringify({ ok: true, report_ready: false }));
         if (req.url?.startsWith('/computeMetadata/')) {
           res.setHeader('content-type', 'text/plain');
+          const audience = new URL(`http://x${req.url}`).searchParams.get('audience');
+          if (this.signIdentity && audience) return res.end(this.signIdentity(audience));
           const exp = Math.floor(Date.now() / 1000) + 3600;
           const payload = Buffer.from(JSON.stringify({ aud: 'hub', exp })).toString('base64url');
           return res.end(`eyJhbGciOiJSUzI1NiJ9.${payload}.c2ln`);
@@ -266,8 +270,8 @@ export class FakeHub {
     });
   }
 
-  async start(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+  async start(port = 0): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
     const addr = this.server.address() as { port: number };
     this.url = `http://127.0.0.1:${addr.port}`;
   }

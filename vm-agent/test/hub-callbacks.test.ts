@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { googleClaims, rsaSigner, startCloudRunFrontDoor } from '@workspace-hub/testing';
+import { OAuth2Client } from 'google-auth-library';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   exited,
   FakeHub,
@@ -52,6 +54,8 @@ describe('with a hub (local mode token)', () => {
     const [ready] = await hub.waitFor('/agent/ready');
     expect(ready?.headers.authorization).toBe('Bearer local-secret-token');
     expect(ready?.headers['x-workspace-id']).toBe(WORKSPACE);
+    // Only an identity token is for Cloud Run's invoker check; a local token goes nowhere else.
+    expect(ready?.headers['x-serverless-authorization']).toBeUndefined();
     expect(ready?.body).toEqual({
       workspace_id: WORKSPACE,
       agent_version: expect.any(String),
@@ -117,6 +121,77 @@ describe('with a hub (local mode token)', () => {
     client.stdin.write('true\n');
     await hub.waitFor('/agent/ready', readies + 1);
     client.kill();
+  });
+});
+
+describe('behind Cloud Run (the hub deployed with IAM invoker checks)', () => {
+  const google = rsaSigner();
+  const VM_SA = 'workspace-hub-vm@acme-dev.iam.gserviceaccount.com';
+
+  it('passes the invoker check and still hands the hub a verifiable identity token', async () => {
+    const metadata = new FakeHub();
+    metadata.signIdentity = (audience) =>
+      google.sign(
+        googleClaims(audience, {
+          sub: '1234567890',
+          email: VM_SA,
+          email_verified: true,
+          google: {
+            compute_engine: {
+              project_id: 'acme-dev',
+              zone: 'europe-west1-b',
+              instance_name: WORKSPACE,
+            },
+          },
+        }),
+      );
+    await metadata.start();
+    const door = await startCloudRunFrontDoor({
+      serviceUrls: ['https://workspace-hub-123.europe-west1.run.app'],
+      invokers: [`serviceAccount:${VM_SA}`],
+      certs: google.certs,
+    });
+    const container = new FakeHub();
+    await container.start(Number(door.containerEnv.PORT));
+    container.keys = hub.keys;
+    const agent = await startTestAgent({
+      HUB_URL: door.url,
+      WORKSPACE_ID: WORKSPACE,
+      GCE_METADATA_HOST: new URL(metadata.url).host,
+    });
+    try {
+      const [ready] = await container.waitFor('/agent/ready');
+      await vi.waitFor(() =>
+        expect(door.exchanges.find((e) => e.path === '/agent/ready')).toMatchObject({
+          status: 200,
+          principal: `serviceAccount:${VM_SA}`,
+        }),
+      );
+      // What the hub verifies: Google's signature, its own URL as audience, expiry, the claims.
+      const token = /^Bearer (\S+)$/.exec(String(ready?.headers.authorization))?.[1] ?? '';
+      const ticket = await new OAuth2Client().verifySignedJwtWithCertsAsync(
+        token,
+        google.certs,
+        door.url,
+        ['https://accounts.google.com'],
+      );
+      expect(ticket.getPayload()).toMatchObject({
+        google: { compute_engine: { instance_name: WORKSPACE } },
+      });
+      expect(ready?.headers['x-serverless-authorization']).toMatch(
+        /\.SIGNATURE_REMOVED_BY_GOOGLE$/,
+      );
+      // The authorized-keys call takes the same way: a device key is let in.
+      expect((await ssh(agent, laptop, ['echo through'])).stdout).toBe('through\n');
+      expect(container.calls('/agent/authorized-keys')[0]?.headers.authorization).toBe(
+        ready?.headers.authorization,
+      );
+    } finally {
+      await agent.close();
+      await door.close();
+      await container.close();
+      await metadata.close();
+    }
   });
 });
 

@@ -106,7 +106,7 @@ export async function startCloudRunFrontDoor(
   if (groups.length)
     throw new Error(`the front door cannot resolve group members: ${groups.join(', ')}`);
   const certs = opts.certs;
-  const policy: InvokerPolicy = {
+  const policy: InvokerPolicy & { audiences: string[] } = {
     invokers: opts.invokers,
     audiences: [...opts.serviceUrls, ...(opts.customAudiences ?? [])],
     certs: typeof certs === 'function' ? certs : async () => certs,
@@ -199,8 +199,11 @@ export async function startCloudRunFrontDoor(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  // The front door stands in for the service URL, so tokens minted for it pass too.
+  policy.audiences.push(url);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     containerEnv: {
       PORT: String(containerPort),
       K_SERVICE: service,
