@@ -1,5 +1,11 @@
 export { renderCloudConfig } from './render.js';
-export { agentEnvironment, HOME_DEVICE, HOME_DISK_DEVICE_NAME, SECRETS_DIR } from './scripts.js';
+export {
+  agentEnvironment,
+  HOME_DEVICE,
+  HOME_DISK_DEVICE_NAME,
+  IAP_TCP_FORWARDING_RANGE,
+  SECRETS_DIR,
+} from './scripts.js';
 export { shellQuote } from './shell.js';
 export {
   ARTIFACT_REGISTRY_IMAGE,

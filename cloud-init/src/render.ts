@@ -1,7 +1,15 @@
 import { stringify } from 'yaml';
-import { mountHomeScript, runAgentScript } from './scripts.js';
+import { mountHomeScript, openAgentPortScript, runAgentScript } from './scripts.js';
 import { artifactRegistryHost, type CloudConfigSpec, parseCloudConfigSpec } from './spec.js';
-import { AGENT_UNIT, agentUnit, HOME_UNIT, homeUnit, SCRIPT_DIR } from './units.js';
+import {
+  AGENT_UNIT,
+  agentUnit,
+  FIREWALL_UNIT,
+  firewallUnit,
+  HOME_UNIT,
+  homeUnit,
+  SCRIPT_DIR,
+} from './units.js';
 
 /**
  * The `#cloud-config` user-data for a workspace VM on Container-Optimized OS.
@@ -26,10 +34,22 @@ export function renderCloudConfig(spec: CloudConfigSpec): string {
         content: runAgentScript(resolved, registryHost),
       },
       {
+        path: `${SCRIPT_DIR}/open-agent-port.sh`,
+        permissions: '0755',
+        owner: 'root:root',
+        content: openAgentPortScript(resolved),
+      },
+      {
         path: `/etc/systemd/system/${HOME_UNIT}`,
         permissions: '0644',
         owner: 'root:root',
         content: homeUnit(),
+      },
+      {
+        path: `/etc/systemd/system/${FIREWALL_UNIT}`,
+        permissions: '0644',
+        owner: 'root:root',
+        content: firewallUnit(),
       },
       {
         path: `/etc/systemd/system/${AGENT_UNIT}`,

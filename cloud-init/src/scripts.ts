@@ -7,6 +7,8 @@ export const HOME_DISK_DEVICE_NAME = 'home';
 export const HOME_DEVICE = `/dev/disk/by-id/google-${HOME_DISK_DEVICE_NAME}`;
 export const SECRETS_DIR = '/run/workspace-secrets';
 export const CONTAINER_NAME = 'workspace-agent';
+/** Where IAP TCP forwarding connects from: the only source the agent's port is opened to. */
+export const IAP_TCP_FORWARDING_RANGE = '35.235.240.0/20';
 /** Docker keeps its credential-helper config in $HOME, and /root is read-only on COS. */
 const DOCKER_CONFIG_HOME = '/home/workspace-hub';
 
@@ -55,6 +57,34 @@ mount -t ext4 -o defaults,discard "$device" "$mount_path"
 if [ "$fresh" -eq 1 ]; then
   chown "$owner" "$mount_path"
   chmod 0755 "$mount_path"
+fi
+`;
+}
+
+/**
+ * COS's host firewall drops inbound TCP except SSH (22), and a container on the
+ * host network gets no rule from docker; iptables rules live in memory, so this
+ * runs on every boot. Inserted first, so it counts whatever COS's INPUT chain
+ * ends with; checked first, so a restart of the unit adds no duplicate.
+ */
+export function openAgentPortScript(spec: ResolvedCloudConfigSpec): string {
+  const rule = [
+    'INPUT',
+    '-p',
+    'tcp',
+    '-s',
+    IAP_TCP_FORWARDING_RANGE,
+    '--dport',
+    String(spec.agentPort),
+    '-j',
+    'ACCEPT',
+  ];
+  return `#!/bin/bash
+# Opens the agent's SSH port to IAP TCP forwarding, and to nothing else.
+set -euo pipefail
+rule=(${rule.map(shellQuote).join(' ')})
+if ! iptables -w -C "\${rule[@]}" 2>/dev/null; then
+  iptables -w -I "\${rule[@]}"
 fi
 `;
 }
