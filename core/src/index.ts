@@ -5,6 +5,7 @@ export * from './compute/local-driver.js';
 export * from './errors.js';
 export * from './idle.js';
 export * from './ids.js';
+export * from './image-reference.js';
 export * from './keys/key-store.js';
 export * from './keys/ssh-public-key.js';
 export * from './lifecycle.js';

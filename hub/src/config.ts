@@ -1,4 +1,5 @@
 import { ARTIFACT_REGISTRY_IMAGE, SecretNameField } from '@workspace-hub/cloud-init';
+import { parseImageReference } from '@workspace-hub/core';
 import { z } from 'zod';
 
 const list = z
@@ -116,7 +117,9 @@ export const HubConfigSchema = z
         path: ['HUB_DEFAULT_MACHINE_TYPE'],
         message: 'must be one of HUB_ALLOWED_MACHINE_TYPES',
       });
-  });
+  })
+  // Parsed once: repository, tag and digest travel separately from here on.
+  .transform((c) => ({ ...c, workspaceImage: parseImageReference(c.HUB_WORKSPACE_IMAGE) }));
 export type HubConfig = z.infer<typeof HubConfigSchema>;
 
 export class ConfigError extends Error {}

@@ -1,5 +1,5 @@
 import { renderCloudConfig } from '@workspace-hub/cloud-init';
-import type { AgentTokenStore, ProvisionDeps } from '@workspace-hub/core';
+import { type AgentTokenStore, type ProvisionDeps, workspaceImage } from '@workspace-hub/core';
 import type { HubConfig } from './config.js';
 
 /**
@@ -11,9 +11,8 @@ export function buildInstanceExtras(
   config: HubConfig,
   tokens: AgentTokenStore,
 ): ProvisionDeps['instanceExtras'] {
-  const imageRepo = config.HUB_WORKSPACE_IMAGE.replace(/(:[^:/]+)?(@sha256:[a-f0-9]+)?$/, '');
   return async (ws) => {
-    const image = `${imageRepo}:${ws.image_tag}`;
+    const image = workspaceImage(config.workspaceImage.repository, ws.image_tag);
     if (config.HUB_DRIVER === 'local') {
       // The local driver runs the agent directly; there is no VM to configure.
       return {

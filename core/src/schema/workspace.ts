@@ -55,6 +55,7 @@ export const Workspace = z.object({
   instance_name: z.string(),
   zone: z.string(),
   project_id: z.string(),
+  /** `v1`, `v1@sha256:…` or `sha256:…`: see imageTagOf (image-reference.ts). */
   image_tag: z.string(),
   machine_type: z.string(),
   disk_size_gb: z.number().int(),
