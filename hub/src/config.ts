@@ -15,49 +15,140 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 const optionalInt = z.coerce.number().int().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
 
-/** Every setting of the hub, from the environment (DESIGN.md, Configuration). */
+/**
+ * Every setting of the hub, from the environment. Each description is what
+ * docs/ARCHITECTURE.md's table shows (`npm run docs` rewrites it).
+ */
 export const HubConfigSchema = z
   .object({
-    PORT: int(8080, 1),
-    HUB_DRIVER: z.enum(['gce', 'local']).default('local'),
-    HUB_AUTH: z.enum(['cloud-run-iam', 'iap', 'id-token', 'dev']).default('dev'),
-    HUB_URL: url.optional(),
-    HUB_IAP_AUDIENCE: z.string().optional(),
-    HUB_ADMINS: list,
-    HUB_ALLOWED_DOMAINS: list,
-    HUB_ALLOWED_USERS: list,
-    HUB_SCHEDULER_SA: z.string().optional(),
-    GOOGLE_CLOUD_PROJECT: z.string().min(1).default('workspace-hub-local'),
-    HUB_ZONE: z.string().min(1).default('europe-west1-b'),
-    HUB_ALLOWED_ZONES: list,
-    HUB_ALLOWED_MACHINE_TYPES: list,
-    HUB_DEFAULT_MACHINE_TYPE: z.string().min(1).default('e2-standard-4'),
-    HUB_DEFAULT_DISK_SIZE_GB: int(50, 10),
-    HUB_WORKSPACE_IMAGE: z.string().min(1).default('workspace:latest'),
-    HUB_WORKSPACE_SA: z.string().optional(),
-    HUB_NETWORK: z.string().optional(),
-    HUB_SUBNETWORK: z.string().optional(),
-    /**
-     * Workspace VMs get an ephemeral external IP for egress (the hub's URL,
-     * Artifact Registry) unless the subnetwork has Cloud NAT / Private Google
-     * Access; ingress stays limited to IAP by the firewall rule either way.
-     */
+    PORT: int(8080, 1).describe('TCP port the hub listens on (Cloud Run sets it).'),
+    HUB_DRIVER: z
+      .enum(['gce', 'local'])
+      .default('local')
+      .describe(
+        '`gce`: workspaces are Compute Engine VMs; `local`: vm-agent processes on this machine (`npm start`).',
+      ),
+    HUB_AUTH: z
+      .enum(['cloud-run-iam', 'iap', 'id-token', 'dev'])
+      .default('dev')
+      .describe(
+        'How users are identified (see Identity); `dev` is refused on Cloud Run (`K_SERVICE` set).',
+      ),
+    HUB_URL: url
+      .optional()
+      .describe(
+        'The hub’s public URL: the audience of agent and Scheduler tokens, what agents call back. Required with `HUB_DRIVER=gce` and `HUB_AUTH=id-token`.',
+      ),
+    HUB_IAP_AUDIENCE: z
+      .string()
+      .optional()
+      .describe(
+        'Audience of IAP’s signed header (`/projects/NUMBER/global/backendServices/ID`); required with `HUB_AUTH=iap`.',
+      ),
+    HUB_ADMINS: list.describe(
+      'Comma-separated emails of admins: they see and act on every workspace (`scope=all`).',
+    ),
+    HUB_ALLOWED_DOMAINS: list.describe(
+      'Comma-separated email domains allowed to sign in with `HUB_AUTH=id-token`.',
+    ),
+    HUB_ALLOWED_USERS: list.describe(
+      'Comma-separated emails allowed to sign in with `HUB_AUTH=id-token`.',
+    ),
+    HUB_SCHEDULER_SA: z
+      .string()
+      .optional()
+      .describe(
+        'Email of the Cloud Scheduler service account whose OIDC token may call `/cleanup`.',
+      ),
+    GOOGLE_CLOUD_PROJECT: z
+      .string()
+      .min(1)
+      .default('workspace-hub-local')
+      .describe('Project of the workspace VMs and of Firestore.'),
+    HUB_ZONE: z
+      .string()
+      .min(1)
+      .default('europe-west1-b')
+      .describe('Default zone of new workspaces.'),
+    HUB_ALLOWED_ZONES: list.describe(
+      'Comma-separated zones a create may ask for; empty: only `HUB_ZONE`. Must contain `HUB_ZONE` when set.',
+    ),
+    HUB_ALLOWED_MACHINE_TYPES: list.describe(
+      'Comma-separated machine types a create may ask for; empty: any. Must contain `HUB_DEFAULT_MACHINE_TYPE` when set.',
+    ),
+    HUB_DEFAULT_MACHINE_TYPE: z
+      .string()
+      .min(1)
+      .default('e2-standard-4')
+      .describe('Machine type of new workspaces.'),
+    HUB_DEFAULT_DISK_SIZE_GB: int(50, 10).describe(
+      'Home disk size of new workspaces, in GB (at least 10).',
+    ),
+    HUB_WORKSPACE_IMAGE: z
+      .string()
+      .min(1)
+      .default('workspace:latest')
+      .describe(
+        'Container image of the workspace (the vm-agent’s); with `HUB_DRIVER=gce` an Artifact Registry image `REGION-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG`.',
+      ),
+    HUB_WORKSPACE_SA: z
+      .string()
+      .optional()
+      .describe('Email of the service account workspace VMs run as.'),
+    HUB_NETWORK: z
+      .string()
+      .optional()
+      .describe('VPC network of workspace VMs (default: `default`).'),
+    HUB_SUBNETWORK: z.string().optional().describe('Subnetwork of workspace VMs.'),
+    // Egress (the hub's URL, Artifact Registry) needs an external IP unless the
+    // subnetwork has Cloud NAT / Private Google Access; ingress stays IAP-only
+    // through the firewall rule either way.
     HUB_WORKSPACE_EXTERNAL_IP: z
       .enum(['true', 'false'])
       .default('true')
-      .transform((v) => v === 'true'),
-    /** The vm-agent's SSH port on workspace VMs; the IAP firewall rule opens the same one. */
-    HUB_AGENT_PORT: int(2222, 1024).pipe(z.number().max(65535)),
-    /** Secret Manager secrets each workspace's agent copies into its tmpfs (names only). */
-    HUB_WORKSPACE_SECRET_NAMES: list.pipe(z.array(SecretNameField)),
-    HUB_IDLE_TIMEOUT_MINUTES: int(240, 1),
-    HUB_MAX_EXTEND_MINUTES: int(8 * 60, 1),
-    HUB_RETENTION_DAYS: optionalInt,
-    HUB_MAX_WORKSPACES_PER_USER: optionalInt,
-    HUB_DATA_DIR: z.string().default('.wsh-data'),
-    HUB_COMPUTE_ENDPOINT: url.optional(),
-    FIRESTORE_EMULATOR_HOST: z.string().optional(),
-    K_SERVICE: z.string().optional(),
+      .transform((v) => v === 'true')
+      .describe(
+        '`true`: workspace VMs get an ephemeral external IP for egress; `false` when the subnetwork has Cloud NAT or Private Google Access. Ingress is IAP-only either way.',
+      ),
+    HUB_AGENT_PORT: int(2222, 1024)
+      .pipe(z.number().max(65535))
+      .describe(
+        'The vm-agent’s SSH port on workspace VMs (1024–65535); the IAP firewall rule opens the same one.',
+      ),
+    HUB_WORKSPACE_SECRET_NAMES: list
+      .pipe(z.array(SecretNameField))
+      .describe(
+        'Comma-separated Secret Manager secret ids each workspace’s agent copies into its secrets tmpfs (names only; values never pass through the hub).',
+      ),
+    HUB_IDLE_TIMEOUT_MINUTES: int(240, 1).describe(
+      'Default idle timeout of new workspaces, in minutes.',
+    ),
+    HUB_MAX_EXTEND_MINUTES: int(8 * 60, 1).describe(
+      '`POST …/extend` asks for at most this many minutes, and never moves the deadline further than this past now.',
+    ),
+    HUB_RETENTION_DAYS: optionalInt.describe(
+      'When set, `/cleanup` deletes workspaces SUSPENDED for longer than this many days.',
+    ),
+    HUB_MAX_WORKSPACES_PER_USER: optionalInt.describe(
+      'When set, a create beyond this many workspaces of one owner is refused (429).',
+    ),
+    HUB_DATA_DIR: z
+      .string()
+      .default('.wsh-data')
+      .describe('Local driver: folder of the workspaces’ home folders and agent logs.'),
+    HUB_COMPUTE_ENDPOINT: url
+      .optional()
+      .describe(
+        'Compute Engine REST endpoint (e.g. `http://127.0.0.1:9000`), for the fake in `testing/`; unset: Google’s.',
+      ),
+    FIRESTORE_EMULATOR_HOST: z
+      .string()
+      .optional()
+      .describe('`host:port` of a Firestore emulator; unset: the real Firestore.'),
+    K_SERVICE: z
+      .string()
+      .optional()
+      .describe('Set by Cloud Run; the hub refuses `HUB_AUTH=dev` when it is.'),
   })
   .superRefine((c, ctx) => {
     if (c.HUB_AUTH === 'dev' && c.K_SERVICE)

@@ -1,5 +1,57 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const variable = (description: string) => z.string().optional().describe(description);
+
+/**
+ * Every environment variable the agent reads, raw; `loadConfig` reads only
+ * through it, and docs/ARCHITECTURE.md's table shows its descriptions
+ * (`npm run docs` rewrites it).
+ */
+export const AgentEnvSchema = z.object({
+  AGENT_PORT: variable('SSH port (default 2222; 0 picks a free one).'),
+  AGENT_LISTEN_HOST: variable('Address the SSH server listens on (default `0.0.0.0`).'),
+  AGENT_HOME: variable('Root of sessions’ working directory and of SFTP (default `$HOME`).'),
+  AGENT_HOST_KEY_FILE: variable(
+    'Ed25519 host key, created when missing (default `$AGENT_HOME/.vm-agent/ssh_host_ed25519_key`: on the home disk, so the fingerprint survives).',
+  ),
+  AGENT_AUTHORIZED_KEYS_FILE: variable(
+    'An OpenSSH authorized_keys file, for standalone use without a hub.',
+  ),
+  AGENT_SCROLLBACK_BYTES: variable(
+    'Bytes of output each session replays on attach (default 1 MiB).',
+  ),
+  AGENT_AUDIT_COMMANDS: variable(
+    '`1`: log exec’d command lines with their arguments (default `0`: the program’s name only).',
+  ),
+  AGENT_HEARTBEAT_SECONDS: variable(
+    'Most often activity is reported to `/agent/heartbeat`, in seconds (default 60).',
+  ),
+  HUB_URL: variable('The hub’s URL for callbacks; unset: no callbacks (needs `WORKSPACE_ID`).'),
+  WORKSPACE_ID: variable('This workspace’s id, sent as `X-Workspace-Id` on callbacks.'),
+  WORKSPACE_AGENT_TOKEN: variable(
+    'Local mode: the per-workspace callback token (on GCE the instance identity token is used).',
+  ),
+  WORKSPACE_SECRETS_DIR: variable(
+    'The secrets tmpfs (`/run/workspace-secrets` on VMs); required with `WORKSPACE_SECRET_NAMES`.',
+  ),
+  WORKSPACE_SECRET_NAMES: variable(
+    'Comma-separated Secret Manager secret ids copied into `WORKSPACE_SECRETS_DIR` before ready.',
+  ),
+  GOOGLE_CLOUD_PROJECT: variable(
+    'Project holding the secrets; unset: asked of the metadata server.',
+  ),
+  SECRET_MANAGER_ENDPOINT: variable(
+    'Secret Manager REST endpoint (default `https://secretmanager.googleapis.com`; a fake in tests).',
+  ),
+  GCE_METADATA_HOST: variable(
+    'Host of the GCE metadata server (default `metadata.google.internal`).',
+  ),
+  SHELL: variable('Login shell of sessions and exec (default `/bin/bash`).'),
+  HOME: variable('Default of `AGENT_HOME`.'),
+});
+type AgentEnv = z.infer<typeof AgentEnvSchema>;
 
 export interface AgentConfig {
   /** TCP port; 0 picks a free one (tests). */
@@ -42,9 +94,9 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+type Env = AgentEnv;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+function integer(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
@@ -54,13 +106,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function path(env: Env, name: string, fallback: string | null): string | null {
+function path(env: Env, name: keyof Env, fallback: string | null): string | null {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   return isAbsolute(raw) ? raw : resolve(raw);
 }
 
-function flag(env: Env, name: string): boolean {
+function flag(env: Env, name: keyof Env): boolean {
   const raw = (env[name] ?? '').trim().toLowerCase();
   if (raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
@@ -74,7 +126,7 @@ export function isProjectId(value: string): boolean {
   return PROJECT.test(value);
 }
 
-function httpUrl(env: Env, name: string, fallback: string): string {
+function httpUrl(env: Env, name: keyof Env, fallback: string): string {
   const raw = env[name]?.trim() || fallback;
   let parsed: URL;
   try {
@@ -92,7 +144,8 @@ function httpUrl(env: Env, name: string, fallback: string): string {
 }
 
 /** Reads and validates the agent's environment; throws ConfigError naming the bad variable. */
-export function loadConfig(env: Env = process.env): AgentConfig {
+export function loadConfig(raw: Record<string, string | undefined> = process.env): AgentConfig {
+  const env = AgentEnvSchema.parse(raw);
   const port = integer(env, 'AGENT_PORT', 2222, 0, 65535);
   const home = path(env, 'AGENT_HOME', env.HOME || homedir()) as string;
   const hubUrlRaw = env.HUB_URL?.trim() || null;

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { clientEnv } from '../env.js';
 import { CliError } from './errors.js';
 
 const HubEntry = z.object({
@@ -42,7 +43,7 @@ function readJson<T>(path: string, schema: z.ZodType<T>, fallback: unknown): T {
 export class CliConfig {
   readonly dir: string;
 
-  constructor(dir = process.env.WSH_CONFIG_DIR || join(homedir(), '.config', 'wsh')) {
+  constructor(dir = clientEnv().WSH_CONFIG_DIR || join(homedir(), '.config', 'wsh')) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
@@ -61,7 +62,8 @@ export class CliConfig {
 
   /** This device's id: generated once; `WSH_DEVICE_ID` overrides it. */
   deviceId(): string {
-    if (process.env.WSH_DEVICE_ID) return process.env.WSH_DEVICE_ID;
+    const forced = clientEnv().WSH_DEVICE_ID;
+    if (forced) return forced;
     const file = this.path('device-id');
     if (existsSync(file)) return readFileSync(file, 'utf8').trim();
     const id = `dev-${randomBytes(6).toString('hex')}`;

@@ -1,3 +1,4 @@
+import { clientEnv } from '../env.js';
 import { devTokenProvider, googleIdTokenProvider } from '../sdk/auth.js';
 import { HubClient } from '../sdk/hub-client.js';
 import { CliConfig, type HubEntry } from './config.js';
@@ -40,7 +41,7 @@ function normaliseUrl(url: string): string {
 /** Picks the hub: `--hub` (name or URL), then `WSH_HUB`, then the one last logged in to. */
 export function resolveHub(config: CliConfig, flag?: string): { name: string; entry: HubEntry } {
   const file = config.read();
-  const wanted = flag ?? process.env.WSH_HUB;
+  const wanted = flag ?? clientEnv().WSH_HUB;
   if (wanted) {
     const named = file.hubs[wanted];
     if (named) return { name: wanted, entry: named };
@@ -55,7 +56,7 @@ export function resolveHub(config: CliConfig, flag?: string): { name: string; en
 }
 
 function transportOf(devIdentity: boolean): 'direct' | 'iap' {
-  const forced = process.env.WSH_TRANSPORT;
+  const forced = clientEnv().WSH_TRANSPORT;
   if (forced === 'direct' || forced === 'iap') return forced;
   if (forced) throw new CliError(`WSH_TRANSPORT: must be direct or iap, not ${forced}`);
   return devIdentity ? 'direct' : 'iap';
@@ -64,7 +65,7 @@ function transportOf(devIdentity: boolean): 'direct' | 'iap' {
 export function createContext(flags: GlobalFlags): CliContext {
   const config = new CliConfig();
   const { name, entry } = resolveHub(config, flags.hub);
-  const devEmail = process.env.WSH_DEV_EMAIL || entry.dev_email;
+  const devEmail = clientEnv().WSH_DEV_EMAIL || entry.dev_email;
   const token = devEmail ? devTokenProvider(devEmail) : googleIdTokenProvider(entry.url);
   return {
     config,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Workspace } from '@workspace-hub/core';
+import { clientEnv } from '../env.js';
 import { listenIapTunnel } from '../iap-tunnel/index.js';
 import { googleAccessTokenProvider } from '../sdk/auth.js';
 import { resolveWorkspace } from './commands/workspaces.js';
@@ -33,7 +34,7 @@ export function iapTarget(ws: Workspace) {
     // The port the agent reported at ready (the deployment's HUB_AGENT_PORT), else the default.
     port: ws.agent?.port ?? AGENT_SSH_PORT,
     getToken: googleAccessTokenProvider(),
-    relayUrl: process.env.WSH_IAP_RELAY_URL || undefined,
+    relayUrl: clientEnv().WSH_IAP_RELAY_URL || undefined,
   };
 }
 

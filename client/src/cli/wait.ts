@@ -1,11 +1,12 @@
 import type { Workspace, WorkspaceStatus } from '@workspace-hub/core';
+import { clientEnv } from '../env.js';
 import { HubApiError } from '../sdk/errors.js';
 import type { CliContext } from './context.js';
 import { CliError } from './errors.js';
 import { progress, progressDone } from './output.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const POLL_MS = Number(process.env.WSH_POLL_MS) || 1000;
+const POLL_MS = Number(clientEnv().WSH_POLL_MS) || 1000;
 
 /**
  * Polls `GET …/status` (which reconciles on read) until the workspace is in

@@ -1,3 +1,4 @@
+import { clientEnv } from '../env.js';
 /** Gives the bearer token for each request (called per request; providers cache). */
 export type TokenProvider = () => Promise<string>;
 
@@ -59,7 +60,7 @@ export function googleIdTokenProvider(audience: string): TokenProvider {
  */
 export function googleAccessTokenProvider(): TokenProvider {
   return async () => {
-    const file = process.env.CLOUDSDK_AUTH_ACCESS_TOKEN_FILE;
+    const file = clientEnv().CLOUDSDK_AUTH_ACCESS_TOKEN_FILE;
     if (file) {
       const { readFile } = await import('node:fs/promises');
       return (await readFile(file, 'utf8')).trim();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { clientEnv } from '../../env.js';
 import { writePrivateFile } from '../config.js';
 import { createContext } from '../context.js';
 import { ensureDeviceKeyRegistered } from '../device-key.js';
@@ -41,7 +42,7 @@ export const configSsh: Command = {
   async run({ flags }) {
     const ctx = createContext(flags);
     const path =
-      str(flags, 'ssh-config') ?? process.env.WSH_SSH_CONFIG ?? join(homedir(), '.ssh', 'config');
+      str(flags, 'ssh-config') ?? clientEnv().WSH_SSH_CONFIG ?? join(homedir(), '.ssh', 'config');
     const key = await ensureDeviceKeyRegistered(ctx);
     const hosts: string[] = [];
     const skipped: { id: string; reason: string }[] = [];

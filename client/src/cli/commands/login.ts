@@ -1,3 +1,4 @@
+import { clientEnv } from '../../env.js';
 import { devTokenProvider, googleIdTokenProvider } from '../../sdk/auth.js';
 import { HubClient } from '../../sdk/hub-client.js';
 import { CliConfig } from '../config.js';
@@ -12,9 +13,9 @@ export const login: Command = {
   options: { dev: { type: 'string' }, name: { type: 'string' } },
   async run({ flags }) {
     const config = new CliConfig();
-    const wanted = str(flags, 'hub') ?? process.env.WSH_HUB;
+    const wanted = str(flags, 'hub') ?? clientEnv().WSH_HUB;
     const { name: knownName, entry } = resolveHub(config, wanted);
-    const devEmail = str(flags, 'dev') || process.env.WSH_DEV_EMAIL || entry.dev_email;
+    const devEmail = str(flags, 'dev') || clientEnv().WSH_DEV_EMAIL || entry.dev_email;
     const name = str(flags, 'name') ?? (knownName || hubNameOf(entry.url));
     const client = new HubClient({
       url: entry.url,
