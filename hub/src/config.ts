@@ -98,8 +98,15 @@ export const HubConfigSchema = z
     HUB_NETWORK: z
       .string()
       .optional()
-      .describe('VPC network of workspace VMs (default: `default`).'),
-    HUB_SUBNETWORK: z.string().optional().describe('Subnetwork of workspace VMs.'),
+      .describe(
+        'VPC network of workspace VMs: a name or a full or partial URL (`global/networks/N`); unset: the project’s `default`.',
+      ),
+    HUB_SUBNETWORK: z
+      .string()
+      .optional()
+      .describe(
+        'Subnetwork of workspace VMs: a name (in the workspace zone’s region) or a full or partial URL (`regions/R/subnetworks/N`).',
+      ),
     // Egress (the hub's URL, Artifact Registry) needs an external IP unless the
     // subnetwork has Cloud NAT / Private Google Access; ingress stays IAP-only
     // through the firewall rule either way.
