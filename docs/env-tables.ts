@@ -3,7 +3,7 @@
  * schemas' descriptions so the document cannot drift from the code: each
  * table sits between `<!-- env:NAME -->` and `<!-- /env:NAME -->`.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ClientEnvSchema } from '../client/src/env.js';
 import { HubConfigSchema } from '../hub/src/config.js';
 import { AgentEnvSchema } from '../vm-agent/src/config.js';
@@ -15,8 +15,15 @@ interface EnvTable {
   withDefaults: boolean;
 }
 
+/** The object of variables under a config schema's whole-config checks and transforms. */
+function variablesOf(schema: z.ZodType): Record<string, z.ZodType> {
+  if (schema instanceof z.ZodObject) return schema.shape;
+  if (schema instanceof z.ZodPipe) return variablesOf(schema.in as z.ZodType);
+  throw new Error('a config schema must be a z.object, possibly piped into a transform');
+}
+
 const TABLES: EnvTable[] = [
-  { name: 'hub', shape: HubConfigSchema.shape, withDefaults: true },
+  { name: 'hub', shape: variablesOf(HubConfigSchema), withDefaults: true },
   { name: 'agent', shape: AgentEnvSchema.shape, withDefaults: false },
   { name: 'client', shape: ClientEnvSchema.shape, withDefaults: false },
 ];
