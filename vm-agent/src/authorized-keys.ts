@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
-import type { HubClient } from './hub-client.js';
+import { FreshList } from './fresh-list.js';
+import type { AuthorizedKeyEntry, HubClient } from './hub-client.js';
 import { log } from './log.js';
 
 export interface AuthorizedKey {
@@ -12,9 +13,15 @@ export interface AuthorizedKey {
   source: 'hub' | 'file';
 }
 
-const CACHE_MS = 30_000;
-/** A miss refreshes from the hub at most this often, so a wrong key cannot hammer it. */
-const MISS_REFRESH_MS = 2_000;
+/**
+ * A known key is accepted on a list the hub served at most this long ago, so a
+ * key deleted at the hub stops logging in within this bound (README).
+ */
+export const REVOCATION_BOUND_MS = 5_000;
+/** However many unknown keys are offered, the hub is asked at most once per this. */
+const MIN_FETCH_INTERVAL_MS = 1_000;
+/** After the hub failed to answer, known keys are served without asking it for this long. */
+const HUB_FAILURE_BACKOFF_MS = 10_000;
 
 function parseLine(line: string): { algo: string; blob: Buffer; comment: string } | null {
   const trimmed = line.trim();
@@ -33,57 +40,41 @@ function parseLine(line: string): { algo: string; blob: Buffer; comment: string 
 }
 
 /**
- * The keys allowed to log in: the hub's list (cached briefly, refreshed on a
- * miss, so a key added on another device works at once) plus a local file.
+ * The keys allowed to log in: the hub's list plus a local file. An unknown key
+ * waits for a list the hub serves after it arrived (so a key registered a
+ * moment ago on another device works at once); a known key is accepted on a
+ * list at most REVOCATION_BOUND_MS old. Hub calls are shared by everyone
+ * waiting and spaced MIN_FETCH_INTERVAL_MS apart; while the hub cannot be
+ * reached, the last list it served keeps working.
  */
 export class AuthorizedKeys {
-  private hubKeys: AuthorizedKey[] = [];
-  private hubFetchedAt = 0;
-  private inflight: Promise<void> | null = null;
+  private readonly hubKeys: FreshList<AuthorizedKey[]> | null;
 
   constructor(
-    private readonly hub: HubClient | null,
+    hub: HubClient | null,
     private readonly file: string | null,
-  ) {}
+  ) {
+    this.hubKeys = hub
+      ? new FreshList(async () => toAuthorizedKeys(await hub.authorizedKeys()), {
+          minIntervalMs: MIN_FETCH_INTERVAL_MS,
+          failureBackoffMs: HUB_FAILURE_BACKOFF_MS,
+        })
+      : null;
+  }
 
   /** The entry for this public key blob (which names its own type), or null. */
   async find(blob: Buffer): Promise<AuthorizedKey | null> {
-    const match = (keys: AuthorizedKey[]) => keys.find((k) => k.blob.equals(blob)) ?? null;
+    const match = (keys: AuthorizedKey[] | null | undefined) =>
+      keys?.find((k) => k.blob.equals(blob)) ?? null;
     const fromFile = match(await this.fileKeys());
-    if (fromFile) return fromFile;
-    if (!this.hub) return null;
-    if (Date.now() - this.hubFetchedAt > CACHE_MS) await this.refresh();
-    const cached = match(this.hubKeys);
-    if (cached || Date.now() - this.hubFetchedAt <= MISS_REFRESH_MS) return cached;
-    await this.refresh();
-    return match(this.hubKeys);
-  }
-
-  private refresh(): Promise<void> {
-    if (!this.hub) return Promise.resolve();
-    this.inflight ??= (async () => {
-      try {
-        const entries = await this.hub?.authorizedKeys();
-        if (!entries) return;
-        const keys: AuthorizedKey[] = [];
-        for (const e of entries) {
-          const parsed = parseLine(e.public_key);
-          if (parsed)
-            keys.push({
-              algo: parsed.algo,
-              blob: parsed.blob,
-              deviceId: e.name,
-              owner: e.owner ?? null,
-              source: 'hub',
-            });
-        }
-        this.hubKeys = keys;
-        this.hubFetchedAt = Date.now();
-      } finally {
-        this.inflight = null;
-      }
-    })();
-    return this.inflight;
+    if (fromFile || !this.hubKeys) return fromFile;
+    const arrived = this.hubKeys.now();
+    const held = this.hubKeys.held();
+    if (held && arrived - held.asOf <= REVOCATION_BOUND_MS) {
+      const known = match(held.value);
+      if (known) return known;
+    }
+    return match(await this.hubKeys.since(arrived));
   }
 
   private async fileKeys(): Promise<AuthorizedKey[]> {
@@ -109,4 +100,21 @@ export class AuthorizedKeys {
     }
     return keys;
   }
+}
+
+function toAuthorizedKeys(entries: AuthorizedKeyEntry[] | null): AuthorizedKey[] | null {
+  if (!entries) return null;
+  const keys: AuthorizedKey[] = [];
+  for (const e of entries) {
+    const parsed = parseLine(e.public_key);
+    if (parsed)
+      keys.push({
+        algo: parsed.algo,
+        blob: parsed.blob,
+        deviceId: e.name,
+        owner: e.owner ?? null,
+        source: 'hub',
+      });
+  }
+  return keys;
 }

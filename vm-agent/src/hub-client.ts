@@ -1,6 +1,8 @@
 import { log } from './log.js';
 import { HttpStatusError, MetadataClient, sleep } from './metadata.js';
 
+const KEY_LIST_TIMEOUT_MS = 5_000;
+
 export interface AuthorizedKeyEntry {
   name: string;
   public_key: string;
@@ -57,9 +59,13 @@ export class HubClient {
     return (body as { report_ready?: unknown }).report_ready === true;
   }
 
+  /**
+   * One attempt with a short timeout: an SSH login is waiting, and on failure
+   * the agent keeps serving the keys it already has.
+   */
   async authorizedKeys(): Promise<AuthorizedKeyEntry[] | null> {
-    const body = await this.withRetry('authorized-keys', 2, () =>
-      this.request('GET', '/agent/authorized-keys'),
+    const body = await this.withRetry('authorized-keys', 1, () =>
+      this.request('GET', '/agent/authorized-keys', undefined, KEY_LIST_TIMEOUT_MS),
     );
     if (body === null) return null;
     const keys = (body as { keys?: unknown }).keys;
@@ -80,7 +86,12 @@ export class HubClient {
     return this.request('POST', path, body);
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 15_000,
+  ): Promise<unknown> {
     const token = await this.token();
     const res = await fetch(`${this.opts.hubUrl}${path}`, {
       method,
@@ -93,7 +104,7 @@ export class HubClient {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(15_000)]),
+      signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(timeoutMs)]),
     });
     if (!res.ok) {
       await res.body?.cancel();
