@@ -28,6 +28,9 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // stderr may be a pipe whose reader died (see log.ts): a write error there
+  // (a Node warning, say) must not become an uncaught exception either.
+  process.stderr.on('error', () => {});
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // SIGCONT: the process was stopped and has just been continued (the local

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Settled, settleEach } from '../each-limited.js';
 import { HubError } from '../errors.js';
@@ -87,7 +87,9 @@ export class LocalDriver implements ComputeDriver {
     const home = join(inst.dir, 'home');
     mkdirSync(home, { recursive: true });
     const [cmd, ...args] = this.opts.agentCommand;
-    const log = createWriteStream(join(inst.dir, 'agent.log'), { flags: 'a' });
+    // The agent writes its log into the file itself, not into a pipe this
+    // process reads: an agent outlives a hub that crashed, and keeps logging.
+    const log = openSync(join(inst.dir, 'agent.log'), 'a');
     const child = spawn(cmd!, args, {
       env: {
         PATH: process.env.PATH,
@@ -101,10 +103,9 @@ export class LocalDriver implements ComputeDriver {
         HUB_URL: this.opts.hubUrl,
         WORKSPACE_ID: inst.spec.labels['workspace-id'] ?? inst.spec.name,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', log, log],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    closeSync(log);
     child.once('exit', () => {
       if (inst.child === child) {
         inst.child = null;

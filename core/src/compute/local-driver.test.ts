@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const DRIVER = fileURLToPath(new URL('./local-driver.ts', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'local-driver-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Polls until `check` holds or `ms` have passed; says which. */
+async function eventually(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+describe('LocalDriver', () => {
+  it("keeps an agent's log going to agent.log after the hub process is killed", async () => {
+    // A stand-in agent: prints its pid, then a line every 100 ms.
+    const agent = 'echo "pid $$"; while :; do echo tick; sleep 0.1; done';
+    const hubScript = `
+      import { LocalDriver } from ${JSON.stringify(DRIVER)};
+      const driver = new LocalDriver({
+        dataDir: ${JSON.stringify(dataDir)},
+        agentCommand: ['sh', '-c', ${JSON.stringify(agent)}],
+        hubUrl: 'http://127.0.0.1:9',
+      });
+      await driver.create({ name: 'ws-1', zone: 'local', machineType: 'local', diskSizeGb: 10,
+        userData: '', labels: {}, image: 'local' }, 'req-1');
+      setInterval(() => {}, 1000);
+    `;
+    const hub = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', hubScript],
+      { stdio: 'ignore' },
+    );
+    const logFile = join(dataDir, 'workspaces', 'ws-1', 'agent.log');
+    const ticks = () =>
+      (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '').split('tick').length;
+    let agentPid = 0;
+    try {
+      expect(await eventually(() => ticks() > 2, 10_000)).toBe(true);
+      agentPid = Number(/pid (\d+)/.exec(readFileSync(logFile, 'utf8'))?.[1]);
+
+      // The hub dies without stopping its workspaces.
+      hub.kill('SIGKILL');
+      await new Promise((r) => hub.once('exit', r));
+      const atDeath = ticks();
+      // It used to write into a pipe the hub read: its next line met a closed pipe.
+      expect(await eventually(() => ticks() > atDeath + 3, 3000)).toBe(true);
+    } finally {
+      hub.kill('SIGKILL');
+      if (agentPid) {
+        try {
+          process.kill(agentPid, 'SIGKILL');
+        } catch {
+          // Already gone (SIGPIPE, with a pipe for its log).
+        }
+      }
+    }
+  });
+});
