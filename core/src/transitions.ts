@@ -133,7 +133,7 @@ async function failClaimed(
 function isRetryable(err: unknown): boolean {
   return (
     isHubError(err, 'upstream_unavailable') ||
-    (isHubError(err, 'quota_exceeded') && /ratelimit/i.test(String(err.extra.reason ?? '')))
+    (isHubError(err, 'quota_exceeded') && /rate_?limit/i.test(String(err.extra.reason ?? '')))
   );
 }
 

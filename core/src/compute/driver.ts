@@ -55,8 +55,9 @@ export interface OperationState {
 }
 
 export interface SuspendResult {
-  operation: OperationRef;
-  /** Set when the backend refused suspend and the instance is being stopped instead. */
+  /** `null` when there is nothing to wait for: the instance was suspended or stopped already. */
+  operation: OperationRef | null;
+  /** Set when the instance is being (or was already) stopped instead: its memory is not kept. */
   fallbackReason: string | null;
 }
 

@@ -145,7 +145,7 @@ describe('gce driver through the real Compute client', () => {
     const name = await created();
     const r = await driver.suspend(ZONE, name, deterministicRequestId(name, 's'));
     expect(r.fallbackReason).toBeNull();
-    expect(await driver.waitOperation(r.operation, 5000)).toEqual({ done: true, error: null });
+    expect(await driver.waitOperation(r.operation!, 5000)).toEqual({ done: true, error: null });
     expect((await driver.get(ZONE, name))?.status).toBe('SUSPENDED');
     await driver.waitOperation(
       await driver.resume(ZONE, name, deterministicRequestId(name, 'r')),
@@ -166,8 +166,55 @@ describe('gce driver through the real Compute client', () => {
     fake.refuseSuspend(name, 'Instances with guest accelerators do not support suspend.');
     const r = await driver.suspend(ZONE, name, deterministicRequestId(name, 's'));
     expect(r.fallbackReason).toMatch(/guest accelerators.*stopped instead/);
-    await driver.waitOperation(r.operation, 5000);
+    await driver.waitOperation(r.operation!, 5000);
     expect((await driver.get(ZONE, name))?.status).toBe('TERMINATED');
+  });
+
+  it('never stops an instance that is suspended already: its saved memory is kept', async () => {
+    const name = await created();
+    await driver.waitOperation(
+      (await driver.suspend(ZONE, name, deterministicRequestId(name, 's1'))).operation!,
+      5000,
+    );
+    // A second suspend (a retried sweep, a user's second click): GCE answers
+    // UNSUPPORTED_OPERATION "already suspended", which is success, not a reason to stop.
+    const again = await driver.suspend(ZONE, name, deterministicRequestId(name, 's2'));
+    expect(again).toEqual({ operation: null, fallbackReason: null });
+    const [batched] = await driver.suspendMany([
+      { zone: ZONE, name, requestId: deterministicRequestId(name, 's3') },
+    ]);
+    expect(batched).toEqual({ ok: true, value: { operation: null, fallbackReason: null } });
+    expect(fake.calls.filter((c) => c.instance === name).map((c) => c.method)).not.toContain(
+      'stop',
+    );
+    expect(fake.instance(name)?.status).toBe('SUSPENDED');
+  });
+
+  it('reports a stopped instance as stopped and retries a repairing one later, never stopping either', async () => {
+    const [stopped, repairing] = await Promise.all([created(), created()]);
+    fake.setStatus(stopped, 'TERMINATED', 'Instance was preempted.');
+    fake.setStatus(repairing, 'REPAIRING');
+    const r = await driver.suspend(ZONE, stopped, deterministicRequestId(stopped, 's'));
+    expect(r.operation).toBeNull();
+    expect(r.fallbackReason).toMatch(/already TERMINATED \(Instance was preempted\.\)/);
+    const later = await driver
+      .suspend(ZONE, repairing, deterministicRequestId(repairing, 's'))
+      .catch((e) => e);
+    expect(isHubError(later, 'upstream_unavailable')).toBe(true);
+    expect(later.message).toMatch(/being repaired/);
+    const methods = fake.calls
+      .filter((c) => c.instance === stopped || c.instance === repairing)
+      .map((c) => c.method);
+    expect(methods).not.toContain('stop');
+  });
+
+  it('reads the refusal from Compute’s errors[].reason when its message says nothing GCE-specific', async () => {
+    const name = await created();
+    // No ErrorInfo, a message no pattern knows: only errors[].reason says UNSUPPORTED_OPERATION.
+    fake.refuseSuspend(name, 'Suspend is not available for instances with more than 208 GB.');
+    const r = await driver.suspend(ZONE, name, deterministicRequestId(name, 's'));
+    expect(r.fallbackReason).toMatch(/208 GB.*stopped instead/);
+    await fake.waitForStatus(name, 'TERMINATED');
   });
 
   it('also stops instead when GCE accepts the suspend but fails its operation as unsupported', async () => {
@@ -178,7 +225,7 @@ describe('gce driver through the real Compute client', () => {
     });
     const r = await driver.suspend(ZONE, name, deterministicRequestId(name, 's'));
     expect(r.fallbackReason).toMatch(/more than 60 days.*stopped instead/);
-    await driver.waitOperation(r.operation, 5000);
+    await driver.waitOperation(r.operation!, 5000);
     expect((await driver.get(ZONE, name))?.status).toBe('TERMINATED');
     const mutating = fake.calls.filter((c) => c.instance === name && c.method !== 'get');
     expect(mutating.map((c) => c.method)).toEqual(['insert', 'suspend', 'stop']);
@@ -250,8 +297,8 @@ describe('gce driver through the real Compute client', () => {
     await fake.waitForStatus(refusing, 'TERMINATED');
     // Retried with the same requestIds (a sweep cut short), GCE makes no second operation.
     const again = await driver.suspendMany([calls[0]!]);
-    expect(again[0]!.ok && again[0]!.value.operation.name).toBe(
-      okA!.ok && okA!.value.operation.name,
+    expect(again[0]!.ok && again[0]!.value.operation?.name).toBe(
+      okA!.ok && okA!.value.operation?.name,
     );
   });
 
@@ -382,7 +429,7 @@ describe('waiting on an operation', () => {
 });
 
 describe('lazy loading', () => {
-  it('does not load @google-cloud/compute when core is imported, only on first use', async () => {
+  it('does not load @google-cloud/compute to import core or to read, only to change an instance', async () => {
     const core = fileURLToPath(new URL('../index.ts', import.meta.url));
     // A child process, so this test's own imports do not count; tsx runs core from source.
     const { stdout } = await promisify(execFile)(
@@ -399,16 +446,24 @@ describe('lazy loading', () => {
          const before = loaded();
          const driver = core.createGceDriver({ projectId: 'acme-dev-123', endpoint: ${JSON.stringify(fake.endpoint)} });
          await driver.getOperation({ name: 'operation-1', zone: 'z' }).catch(() => {});
-         console.log(JSON.stringify({ before, after: loaded() }));
+         await driver.get('z', 'ws-nothinghere');
+         await driver.list(['z'], { 'workspace-hub': 'true' });
+         const afterReads = loaded();
+         await driver.delete('z', 'ws-nothinghere', '00000000-0000-4000-8000-000000000000');
+         console.log(JSON.stringify({ before, afterReads, after: loaded() }));
          await driver.close();`,
       ],
       {
-        timeout: 20_000,
+        timeout: 80_000,
         cwd: fileURLToPath(new URL('../..', import.meta.url)),
         env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
       },
     );
     // `after` proves the check can see the library once it is loaded.
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ before: false, after: true });
-  });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
+      before: false,
+      afterReads: false,
+      after: true,
+    });
+  }, 90_000);
 });

@@ -1,5 +1,5 @@
 import type { InstancesClient, protos, ZoneOperationsClient } from '@google-cloud/compute';
-import { OAuth2Client } from 'google-auth-library';
+import type { OAuth2Client } from 'google-auth-library';
 import { type Settled, settle, settleEach } from '../each-limited.js';
 import { HubError, isHubError } from '../errors.js';
 import { deterministicRequestId } from '../ids.js';
@@ -16,16 +16,11 @@ import {
   type SuspendResult,
   WORKSPACE_LABEL,
 } from './driver.js';
-import {
-  BATCH_LIMIT,
-  BATCH_PATH,
-  decodeBatch,
-  encodeBatch,
-  parseAnswerBody,
-  type RestCall,
-} from './gce-batch.js';
+import { BATCH_LIMIT, BATCH_PATH, decodeBatch, encodeBatch, type RestCall } from './gce-batch.js';
 import { isSuspendRefusal, restErrorToHub, toHubError } from './gce-errors.js';
 import { networkUrl, subnetworkUrl } from './gce-network.js';
+import { computeRest, requestFailure } from './gce-rest.js';
+import { readSuspendRefusal } from './gce-suspend.js';
 
 export const COS_IMAGE = 'projects/cos-cloud/global/images/family/cos-stable';
 export const HOME_DEVICE_NAME = 'home';
@@ -69,24 +64,16 @@ const STATUSES = new Set<string>(INSTANCE_STATUSES);
 /** All `list` reads of an instance: GCE sends only these (a full instance is ~1.4 KB of JSON). */
 const LIST_FIELDS = 'items(name,zone,status,statusMessage,labels),nextPageToken';
 
-function clientOptions(opts: GceDriverOptions) {
-  if (!opts.endpoint) return opts.authClient ? { authClient: opts.authClient } : {};
+function clientOptions(opts: GceDriverOptions, authClient: OAuth2Client | undefined) {
+  const auth = authClient ? { authClient } : {};
+  if (!opts.endpoint) return auth;
   const url = new URL(opts.endpoint);
-  let authClient = opts.authClient;
-  if (!authClient && url.protocol === 'http:') {
-    // A plain-http endpoint is a local fake: never send real credentials to it.
-    authClient = new OAuth2Client();
-    authClient.setCredentials({
-      access_token: 'local-fake',
-      expiry_date: Date.now() + 10 * 365 * 86_400_000,
-    });
-  }
   return {
     apiEndpoint: url.hostname,
     port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
     protocol: url.protocol.replace(':', ''),
     fallback: true,
-    ...(authClient ? { authClient } : {}),
+    ...auth,
   };
 }
 
@@ -108,10 +95,11 @@ function toState(inst: ComputeInstance, zone: string): InstanceState {
 /** Compute Engine. The client library is imported on first use: it is heavy, and cold starts matter. */
 export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
   const project = opts.projectId;
+  const api = computeRest(opts);
   let clients: Promise<Clients> | undefined;
   const load = () => {
     clients ??= import('@google-cloud/compute').then((m) => {
-      const o = clientOptions(opts);
+      const o = clientOptions(opts, api.authClient);
       return { instances: new m.InstancesClient(o), operations: new m.ZoneOperationsClient(o) };
     });
     return clients;
@@ -197,8 +185,10 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
   };
 
   /**
-   * A suspend GCE answered: a refusal (GPUs, > 60 days running), in the answer
-   * or in its operation at once, becomes a stop, so the VM still stops costing.
+   * A suspend GCE answered. A refusal (in the answer, or in its operation at
+   * once) is read against the instance's status: only a running instance that
+   * cannot be suspended is stopped instead, so it still stops costing; one
+   * suspended already keeps its saved memory.
    */
   async function finishSuspend(
     call: InstanceCall,
@@ -219,13 +209,31 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
       if (!isHubError(err) || !isSuspendRefusal(err)) throw err;
       refusal = err.message.replace(/^suspend [^:]+: /, '');
     }
-    const operation = await start(`stop ${call.name}`, call.zone, (c) =>
-      c.stop({
-        project,
-        zone: call.zone,
-        instance: call.name,
-        requestId: deterministicRequestId(call.requestId, 'stop-instead'),
-      }),
+    const instance = await driver.get(call.zone, call.name);
+    if (!instance)
+      throw new HubError('not_found', `suspend ${call.name}: the instance no longer exists`);
+    switch (readSuspendRefusal(instance.status, refusal).kind) {
+      case 'suspended':
+        return { operation: null, fallbackReason: null };
+      case 'stopped':
+        return {
+          operation: null,
+          fallbackReason: `the instance was already ${instance.status} (${instance.statusMessage ?? refusal}); memory and open terminals were not kept`,
+        };
+      case 'retry':
+        throw new HubError(
+          'upstream_unavailable',
+          `suspend ${call.name}: GCE refused (${refusal}) while the instance was ${instance.status}; try again later`,
+        );
+      case 'stop':
+        break;
+    }
+    const stop = { ...call, requestId: deterministicRequestId(call.requestId, 'stop-instead') };
+    const operation = await restOperation(
+      'POST',
+      instancePath(stop, '/stop'),
+      `stop ${call.name}`,
+      call.zone,
     );
     return {
       operation,
@@ -233,25 +241,23 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     };
   }
 
-  const restBase = (opts.endpoint ?? 'https://compute.googleapis.com').replace(/\/$/, '');
   const zonePath = (zone: string) =>
     `/compute/v1/projects/${encodeURIComponent(project)}/zones/${encodeURIComponent(zone)}`;
   const instancePath = (c: InstanceCall, verb = '') =>
     `${zonePath(c.zone)}/instances/${encodeURIComponent(c.name)}${verb}` +
     `?requestId=${encodeURIComponent(c.requestId)}`;
 
-  /**
-   * A GET made without the client library's message conversion (JSON to
-   * protobuf objects), which costs more CPU than the call itself on a list
-   * of hundreds of instances; the client's own credentials.
-   */
-  async function rest<T>(path: string, what: string): Promise<T> {
-    const { instances } = await load();
-    try {
-      return (await instances.auth.request<T>({ url: restBase + path, responseType: 'json' })).data;
-    } catch (err) {
-      throw requestFailure(err, what);
-    }
+  /** An instance call by plain REST, answered with its operation. */
+  async function restOperation(
+    method: 'POST' | 'DELETE',
+    path: string,
+    what: string,
+    zone: string,
+  ): Promise<OperationRef> {
+    const op = await api.request<{ name?: unknown }>(method, path, what);
+    if (typeof op?.name !== 'string')
+      throw new HubError('upstream_error', `${what}: GCE returned no operation`);
+    return { name: op.name, zone };
   }
 
   /**
@@ -263,21 +269,14 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     verb: string,
     toRest: (call: InstanceCall) => RestCall,
   ): Promise<Settled<OperationRef>[]> {
-    const { instances } = await load();
     const what = (c: InstanceCall) => `${verb} ${c.name}`;
     const out: Settled<OperationRef>[] = [];
     for (let i = 0; i < calls.length; i += BATCH_LIMIT) {
       const chunk = calls.slice(i, i + BATCH_LIMIT);
       const { body, contentType } = encodeBatch(chunk.map(toRest));
       try {
-        const res = await instances.auth.request<string>({
-          url: restBase + BATCH_PATH,
-          method: 'POST',
-          headers: { 'Content-Type': contentType },
-          data: body,
-          responseType: 'text',
-        });
-        const answers = decodeBatch(res.data, res.headers.get('content-type') ?? '', chunk.length);
+        const res = await api.requestText(BATCH_PATH, body, contentType);
+        const answers = decodeBatch(res.text, res.contentType, chunk.length);
         chunk.forEach((c, k) => {
           const { status, json } = answers[k]!;
           const name = (json as { name?: unknown } | null)?.name;
@@ -310,24 +309,21 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
       ),
 
     async get(zone, name) {
-      const { instances } = await load();
       try {
-        const [inst] = await instances.get({ project, zone, instance: name });
-        return toState(inst, zone);
+        const path = `${zonePath(zone)}/instances/${encodeURIComponent(name)}`;
+        return toState(await api.request<ComputeInstance>('GET', path, `get ${name}`), zone);
       } catch (err) {
-        const e = toHubError(err, `get ${name}`);
-        if (e.code === 'not_found') return null;
-        throw e;
+        if (isHubError(err, 'not_found')) return null;
+        throw err;
       }
     },
 
     async suspend(zone, name, requestId) {
+      const call = { zone, name, requestId };
       const answer = await settle(
-        start(`suspend ${name}`, zone, (c) =>
-          c.suspend({ project, zone, instance: name, requestId }),
-        ),
+        restOperation('POST', instancePath(call, '/suspend'), `suspend ${name}`, zone),
       );
-      return finishSuspend({ zone, name, requestId }, answer);
+      return finishSuspend(call, answer);
     },
 
     async suspendMany(calls) {
@@ -372,13 +368,8 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     },
 
     async getOperation(op) {
-      const { operations } = await load();
-      try {
-        const [o] = await operations.get({ project, zone: op.zone, operation: op.name });
-        return operationState(o);
-      } catch (err) {
-        throw toHubError(err, `operation ${op.name}`);
-      }
+      const path = `${zonePath(op.zone)}/operations/${encodeURIComponent(op.name)}`;
+      return operationState(await api.request('GET', path, `operation ${op.name}`));
     },
 
     async waitOperation(op, timeoutMs) {
@@ -412,7 +403,8 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
           const query = new URLSearchParams({ maxResults: '500', fields: LIST_FIELDS });
           if (filter) query.set('filter', filter);
           if (pageToken) query.set('pageToken', pageToken);
-          const page = await rest<{ items?: ComputeInstance[]; nextPageToken?: string }>(
+          const page = await api.request<{ items?: ComputeInstance[]; nextPageToken?: string }>(
+            'GET',
             `${zonePath(zone)}/instances?${query}`,
             `list instances in ${zone}`,
           );
@@ -430,17 +422,6 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     },
   };
   return driver;
-}
-
-/** A REST request of ours that failed, as the client library would have reported it. */
-function requestFailure(err: unknown, what: string): HubError {
-  const res = (err as { response?: { status?: number; data?: unknown } }).response;
-  return res?.status
-    ? restErrorToHub(res.status, parseAnswerBody(res.data), what)
-    : new HubError(
-        'upstream_unavailable',
-        `${what}: ${err instanceof Error ? err.message : String(err)}`,
-      );
 }
 
 function isDeadlineExceeded(err: unknown): boolean {

@@ -28,14 +28,32 @@ interface GaxLikeError {
   reason?: string;
 }
 
+/** Where google-gax keeps the error body it received (it keeps only ErrorInfo's reason). */
+const RAW_BODY = Symbol.for('google-gax.rawHttpResponsePayload');
+
+/**
+ * Compute's own `errors[].reason` from the body the client library received:
+ * many GCE errors carry no ErrorInfo, and the library reads only that.
+ */
+function computeReason(err: object): string | undefined {
+  const raw = (err as Record<symbol, unknown>)[RAW_BODY];
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return (JSON.parse(raw) as RestErrorBody).error?.errors?.[0]?.reason;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The Compute client's errors as ours, keeping GCE's message (it tells the user what to fix). */
 export function toHubError(err: unknown, what: string): HubError {
   if (err instanceof HubError) return err;
   const e = (err ?? {}) as GaxLikeError;
+  const reason = e.reason ?? (typeof err === 'object' && err ? computeReason(err) : undefined);
   const http = e.httpStatusCode;
   // GCE reports quota and rate limits as 403s; only the reason (or the message) tells them apart.
   const quota =
-    /quota|ratelimit/i.test(e.reason ?? '') || /\bquota\b.*\bexceeded\b/i.test(e.message ?? '');
+    /quota|rate_?limit/i.test(reason ?? '') || /\bquota\b.*\bexceeded\b/i.test(e.message ?? '');
   const code: ErrorCode =
     (quota ? 'quota_exceeded' : undefined) ??
     (http !== undefined ? BY_HTTP[http] : undefined) ??
@@ -44,7 +62,7 @@ export function toHubError(err: unknown, what: string): HubError {
       ? 'upstream_unavailable'
       : 'upstream_error');
   const message = (e.message ?? String(err)).split('\n')[0]!;
-  return new HubError(code, `${what}: ${message}`, { reason: e.reason });
+  return new HubError(code, `${what}: ${message}`, { reason });
 }
 
 const REFUSAL_TEXT = /(do|does) not support suspend|(cannot|can't|can not) be suspended/i;

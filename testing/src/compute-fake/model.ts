@@ -7,7 +7,8 @@ export type FakeStatus =
   | 'STOPPING'
   | 'TERMINATED'
   | 'SUSPENDING'
-  | 'SUSPENDED';
+  | 'SUSPENDED'
+  | 'REPAIRING';
 
 export type FakeMethod = 'insert' | 'delete' | 'start' | 'stop' | 'suspend' | 'resume';
 
@@ -205,7 +206,16 @@ export class ComputeModel {
         return o;
       }
       case 'suspend': {
+        // GCE's answers, from "Troubleshooting suspending and resuming instances".
+        const byState: Partial<Record<FakeStatus, string>> = {
+          SUSPENDING: 'You cannot suspend an already suspended instance.',
+          SUSPENDED: 'You cannot suspend an already suspended instance.',
+          STOPPING: 'You cannot suspend an instance that is stopped or terminated.',
+          TERMINATED: 'You cannot suspend an instance that is stopped or terminated.',
+          REPAIRING: 'You cannot suspend an instance that is being repaired.',
+        };
         const refusal =
+          byState[inst.status] ??
           this.refusedSuspend.get(name) ??
           ((inst.resource.guestAccelerators as unknown[] | undefined)?.length
             ? 'Instances with guest accelerators do not support suspend.'

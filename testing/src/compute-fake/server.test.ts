@@ -140,8 +140,18 @@ describe('compute fake over plain HTTP', () => {
     fake.setStatus(name, 'TERMINATED');
     const suspend = await call('POST', `/${name}/suspend`);
     expect(suspend.status).toBe(400);
-    expect(suspend.json.error.message).toMatch(/TERMINATED/);
+    // As "Troubleshooting suspending and resuming instances" lists GCE's answers.
+    expect(suspend.json.error).toMatchObject({
+      message: 'You cannot suspend an instance that is stopped or terminated.',
+      errors: [{ reason: 'unsupportedOperation' }],
+    });
     expect((await call('POST', `/${name}/resume`)).status).toBe(400);
+    fake.setStatus(name, 'SUSPENDED');
+    expect((await call('POST', `/${name}/suspend`)).json.error).toMatchObject({
+      code: 400,
+      message: 'You cannot suspend an already suspended instance.',
+      errors: [{ reason: 'unsupportedOperation' }],
+    });
     expect((await call('POST', '/ws-nobody/stop')).status).toBe(404);
     expect((await fetch(opUrl('operation-404'), { headers: auth })).status).toBe(404);
   });
@@ -351,7 +361,6 @@ describe('compute fake batch endpoint', () => {
         error: {
           code: 404,
           errors: [{ reason: 'notFound' }],
-          details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'notFound' }],
         },
       },
     });

@@ -61,6 +61,11 @@ function send(res: ServerResponse, { status, body }: FakeResponse) {
   res.end(JSON.stringify(body));
 }
 
+const ERROR_INFO: Record<string, string> = {
+  quotaExceeded: 'QUOTA_EXCEEDED',
+  rateLimitExceeded: 'RATE_LIMIT_EXCEEDED',
+};
+
 /** GCE's error JSON; anything but an ApiError is the fake's own bug, answered as GCE's 500. */
 function errorResponse(thrown: unknown): FakeResponse {
   const err =
@@ -72,14 +77,19 @@ function errorResponse(thrown: unknown): FakeResponse {
         code: err.httpStatus,
         message: err.message,
         errors: [{ message: err.message, domain: 'global', reason: err.reason }],
-        // Newer GCE errors also carry an ErrorInfo, which is what the client library exposes.
-        details: [
-          {
-            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-            reason: err.reason,
-            domain: 'compute.googleapis.com',
-          },
-        ],
+        // Compute's own reason is in errors[]; only some errors (quota, rate
+        // limits) also carry an ErrorInfo, the one reason the client library reads.
+        ...(ERROR_INFO[err.reason]
+          ? {
+              details: [
+                {
+                  '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+                  reason: ERROR_INFO[err.reason],
+                  domain: 'compute.googleapis.com',
+                },
+              ],
+            }
+          : {}),
       },
     },
   };
