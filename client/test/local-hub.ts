@@ -19,7 +19,7 @@ export interface LocalHub {
 }
 
 /** `node hub/dist/main.js` in local mode (vm-agent processes), on the test Firestore emulator. */
-export async function startLocalHub(): Promise<LocalHub> {
+export async function startLocalHub(env: Record<string, string> = {}): Promise<LocalHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wsh-hub-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -35,6 +35,7 @@ export async function startLocalHub(): Promise<LocalHub> {
       PORT: String(port),
       HUB_DATA_DIR: dataDir,
       METADATA_SERVER_DETECTION: 'none',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { HubError } from '@workspace-hub/core';
+import { Health, HubError } from '@workspace-hub/core';
 import { HTTPException } from 'hono/http-exception';
-import { z } from 'zod';
 import { authenticate } from './auth/middleware.js';
 import type { HubDeps } from './deps.js';
 import type { HubEnv } from './env.js';
@@ -22,7 +21,7 @@ const healthRoute = createRoute({
     200: {
       description: 'Up',
       content: {
-        'application/json': { schema: z.object({ ok: z.boolean(), version: z.string() }) },
+        'application/json': { schema: Health },
       },
     },
   },
@@ -40,6 +39,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   const auth = authenticate(deps);
   app.use('/workspaces', auth);
   app.use('/workspaces/*', auth);
+  app.use('/me', auth);
   app.use('/me/*', auth);
 
   app.openapi(healthRoute, (c) => c.json({ ok: true, version: HUB_VERSION }, 200));

@@ -8,9 +8,27 @@ const KEY =
 
 let hub: TestHub;
 beforeAll(async () => {
-  hub = await startTestHub();
+  hub = await startTestHub({ HUB_ADMINS: ALICE });
 });
 afterAll(() => hub.close());
+
+describe('GET /me', () => {
+  it('tells callers who they are to the hub and whether they are admins', async () => {
+    const alice = await hub.call('GET', '/me', { as: ALICE });
+    expect(alice.status).toBe(200);
+    expect(alice.body).toEqual({ sub: expect.any(String), email: ALICE, admin: true });
+    expect((await hub.call('GET', '/me', { as: BOB })).body).toMatchObject({
+      email: BOB,
+      admin: false,
+    });
+  });
+
+  it('is 401 without credentials', async () => {
+    const r = await hub.call('GET', '/me');
+    expect(r.status).toBe(401);
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
 
 describe('/me/keys', () => {
   it('registers a device key and returns its OpenSSH fingerprint', async () => {

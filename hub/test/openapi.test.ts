@@ -34,6 +34,7 @@ describe('GET /openapi.json', () => {
         'POST /agent/ready',
         'POST /agent/heartbeat',
         'GET /agent/authorized-keys',
+        'GET /me',
         'GET /me/keys',
         'GET /me/keys/{name}',
         'PUT /me/keys/{name}',

@@ -1,3 +1,6 @@
+import { ZodError } from 'zod';
+import { HubApiError } from '../sdk/errors.js';
+
 /** A failure the user caused or can fix; printed as one line, never with a stack. */
 export class CliError extends Error {
   constructor(
@@ -7,4 +10,23 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/** The one line a failure is reported with, its stable code and the exit status. */
+export function reasonOf(err: unknown): { message: string; code: string; exit: number } {
+  if (err instanceof CliError) return { message: err.message, code: 'cli', exit: err.exitCode };
+  if (err instanceof HubApiError) {
+    const field = err.field && !err.detail.includes(err.field) ? ` (${err.field})` : '';
+    return { message: `${err.detail}${field}`, code: err.code, exit: 1 };
+  }
+  if (err instanceof ZodError)
+    return {
+      message: `unexpected answer from the hub: ${err.issues[0]?.message}`,
+      code: 'bad_response',
+      exit: 1,
+    };
+  const e = err as { code?: string; message?: string };
+  if (e.code?.startsWith('ERR_PARSE_ARGS'))
+    return { message: String(e.message), code: 'usage', exit: 2 };
+  return { message: String(e.message ?? err).split('\n')[0]!, code: 'error', exit: 1 };
 }

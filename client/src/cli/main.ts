@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ZodError } from 'zod';
 import { HubApiError } from '../sdk/errors.js';
 import { configSsh } from './commands/config-ssh.js';
+import { doctor } from './commands/doctor.js';
 import { login } from './commands/login.js';
 import { keys, sessions, ssh, tunnel } from './commands/ssh.js';
 import { sync } from './commands/sync.js';
 import type { Command, OptionSpec } from './commands/types.js';
 import { create, extend, ls, rm, start, status, stop } from './commands/workspaces.js';
-import { CliError } from './errors.js';
+import { CliError, reasonOf } from './errors.js';
 import { table } from './output.js';
 
 const commands: Record<string, Command> = {
@@ -26,6 +26,7 @@ const commands: Record<string, Command> = {
   sessions,
   'config-ssh': configSsh,
   sync,
+  doctor,
 };
 
 const globalOptions: OptionSpec = {
@@ -68,24 +69,6 @@ async function main(argv: string[]): Promise<number> {
   const rest = args.slice(restFrom);
   const positionals = parsed.positionals.slice(0, parsed.positionals.length - rest.length);
   return (await command.run({ flags: parsed.values, positionals, rest })) ?? 0;
-}
-
-function reasonOf(err: unknown): { message: string; code: string; exit: number } {
-  if (err instanceof CliError) return { message: err.message, code: 'cli', exit: err.exitCode };
-  if (err instanceof HubApiError) {
-    const field = err.field && !err.detail.includes(err.field) ? ` (${err.field})` : '';
-    return { message: `${err.detail}${field}`, code: err.code, exit: 1 };
-  }
-  if (err instanceof ZodError)
-    return {
-      message: `unexpected answer from the hub: ${err.issues[0]?.message}`,
-      code: 'bad_response',
-      exit: 1,
-    };
-  const e = err as { code?: string; message?: string };
-  if (e.code?.startsWith('ERR_PARSE_ARGS'))
-    return { message: String(e.message), code: 'usage', exit: 2 };
-  return { message: String(e.message ?? err).split('\n')[0]!, code: 'error', exit: 1 };
 }
 
 // google-auth-library probes for a metadata server and warns when there is none: not the user's concern.

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CreateWorkspaceBody,
+  Health,
+  Me,
   SshKey,
   SyncBlob,
   Workspace,
@@ -161,6 +163,16 @@ export class HubClient {
       Workspace,
       await this.request('POST', this.ws(id, '/extend'), { body: { minutes } }),
     );
+  }
+
+  /** `GET /health`: the hub's version. */
+  async health(): Promise<Health> {
+    return this.parse(Health, await this.request('GET', '/health'));
+  }
+
+  /** `GET /me`: who the hub takes you for, and whether you are an admin. */
+  async me(): Promise<Me> {
+    return this.parse(Me, await this.request('GET', '/me'));
   }
 
   async listKeys(): Promise<SshKey[]> {

@@ -83,6 +83,19 @@ export type Problem = z.infer<typeof Problem>;
 
 // Per-user resources (/me) and the vm-agent's callbacks: shared by the hub, the client and the agent.
 
+/** `GET /health`: liveness and the hub's version; no auth, no Firestore. */
+export const Health = z.object({ ok: z.boolean(), version: z.string() });
+export type Health = z.infer<typeof Health>;
+
+/** `GET /me`: who the hub takes the caller for, after its verifier and allow-list. */
+export const Me = z.object({
+  sub: z.string(),
+  email: z.string(),
+  /** Listed in HUB_ADMINS: may list every user's workspaces (`scope=all`) and act on them. */
+  admin: z.boolean(),
+});
+export type Me = z.infer<typeof Me>;
+
 /** A device's SSH public key, as `/me/keys` returns it. */
 export const SshKey = z.object({
   name: z.string(),

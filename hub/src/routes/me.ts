@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   HubError,
   KEY_NAME_PATTERN,
+  Me,
   PutKeyBody,
   PutSyncBody,
   SshKey,
@@ -25,6 +26,14 @@ const tags = ['me'];
 const security = [{ bearer: [] }];
 
 const routes = {
+  me: createRoute({
+    method: 'get',
+    path: '/me',
+    tags,
+    security,
+    summary: 'Who you are to this hub, and whether you are an admin',
+    responses: { 200: json(Me, 'Your identity'), ...problemResponses },
+  }),
   listKeys: createRoute({
     method: 'get',
     path: '/me/keys',
@@ -93,6 +102,11 @@ const routes = {
 };
 
 export function registerMeRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
+  app.openapi(routes.me, (c) => {
+    const { sub, email, admin } = c.get('identity');
+    return c.json({ sub, email, admin }, 200);
+  });
+
   app.openapi(routes.listKeys, async (c) =>
     c.json({ keys: await deps.keys.listByOwner(c.get('identity').sub) }, 200),
   );
