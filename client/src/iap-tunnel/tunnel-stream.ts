@@ -11,8 +11,14 @@ import {
   SUBPROTOCOL,
 } from './frames.js';
 import { connectUrl, type ResolvedTunnelOptions, reconnectUrl } from './options.js';
+import { CLIENT_VERSION } from './version.js';
 
 const ORIGIN = 'bot:iap-tunneler';
+/**
+ * Who is calling, as Google's own tunnel client (gcloud) says in its User-Agent:
+ * Google's front ends log it, and support asks for it when a tunnel misbehaves.
+ */
+export const USER_AGENT = `workspace-hub-wsh/${CLIENT_VERSION} iap-tunnel node/${process.versions.node}`;
 /** Acknowledge at once past this many unacknowledged received bytes; below it, once per event-loop turn. */
 const ACK_EAGERLY_AFTER = 2 * MAX_DATA_FRAME;
 const NORMAL_CLOSE = 1000;
@@ -68,7 +74,7 @@ export class IapTunnelStream extends Duplex {
     if (this.destroyed) throw new IapTunnelError('IAP tunnel: closed while connecting', undefined);
     const url = resume ? reconnectUrl(this.opts, this.sid!, this.received) : connectUrl(this.opts);
     const ws = new WebSocket(url, SUBPROTOCOL, {
-      headers: { Authorization: `Bearer ${token}` },
+      headers: { Authorization: `Bearer ${token}`, 'User-Agent': USER_AGENT },
       origin: ORIGIN,
       perMessageDeflate: false,
       handshakeTimeout: this.opts.connectTimeoutMs,

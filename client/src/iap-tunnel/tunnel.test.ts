@@ -70,6 +70,8 @@ describe('IAP tunnel client against the relay fake', () => {
     expect(relay.requests[0]).toMatchObject({
       path: '/v4/connect',
       origin: 'bot:iap-tunneler',
+      // As gcloud does: who is calling, with its version.
+      userAgent: expect.stringMatching(/^workspace-hub-wsh\/\d+\.\d+\.\d+ iap-tunnel node\/\d+/),
       subprotocols: ['relay.tunnel.cloudproxy.app'],
       outcome: 'accepted',
       query: {

@@ -93,6 +93,8 @@ describe('relay fake against the real gcloud start-iap-tunnel', () => {
           newWebsocket: 'True',
         },
       });
+      // Google's own client names itself; ours must too (the fake records it).
+      expect(request.userAgent).toMatch(/gcloud/);
     }
     expect(compute.requests).toEqual([]);
   }, 90_000);

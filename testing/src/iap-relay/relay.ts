@@ -34,6 +34,8 @@ export interface IapRelayRequest {
   path: string;
   query: Record<string, string>;
   origin: string | undefined;
+  /** The client's User-Agent (gcloud sends one; so does `wsh`). */
+  userAgent: string | undefined;
   subprotocols: string[];
   outcome: 'accepted' | `http ${number}` | `close ${number}`;
 }
@@ -118,6 +120,7 @@ export async function startIapRelay(opts: IapRelayOptions): Promise<IapRelay> {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       origin: req.headers.origin,
+      userAgent: req.headers['user-agent'],
       subprotocols: (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()),
       outcome: 'accepted',
     };
