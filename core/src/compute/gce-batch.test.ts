@@ -28,11 +28,12 @@ describe('Compute batch encoding', () => {
     expect(parts).toHaveLength(4);
     expect(parts[3]).toBe('--\r\n');
     expect(parts[1]).toContain('Content-Type: application/http\r\nContent-ID: <item-0>\r\n\r\n');
+    // Bodyless, and still labelled JSON, as Google's own batch clients send them.
     expect(parts[1]).toContain(
-      'POST /compute/v1/projects/p/zones/z/instances/a/suspend?requestId=1 HTTP/1.1\r\n',
+      'POST /compute/v1/projects/p/zones/z/instances/a/suspend?requestId=1 HTTP/1.1\r\nContent-Type: application/json\r\n\r\n',
     );
     expect(parts[2]).toContain(
-      'DELETE /compute/v1/projects/p/zones/z/instances/b?requestId=2 HTTP/1.1\r\n',
+      'DELETE /compute/v1/projects/p/zones/z/instances/b?requestId=2 HTTP/1.1\r\nContent-Type: application/json\r\n\r\n',
     );
   });
 

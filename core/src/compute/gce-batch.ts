@@ -37,6 +37,8 @@ export function encodeBatch(calls: readonly RestCall[]): { body: string; content
       `Content-ID: <item-${i}>`,
       '',
       `${call.method} ${call.path} HTTP/1.1`,
+      // Google's own batch clients label every inner request so, body or not.
+      'Content-Type: application/json',
       '',
       '',
     ].join(CRLF),

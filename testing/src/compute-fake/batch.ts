@@ -15,6 +15,8 @@ export interface FakeRequest {
   authorization: string | undefined;
   /** The body as received (JSON, or empty). */
   body: string;
+  /** The inner request's own Content-Type, for a batch part; unset for a request of its own. */
+  contentType?: string | undefined;
 }
 
 export interface FakeResponse {
@@ -94,8 +96,22 @@ function parsePart(text: string, index: number, outerAuthorization: string | und
       authorization: inner.headers.get('authorization') ?? outerAuthorization,
       // The line break before a delimiter belongs to it; blank lines before it are padding.
       body: inner.rest.trimEnd(),
+      contentType: inner.headers.get('content-type') ?? '',
     },
   };
+}
+
+/**
+ * Google's batch clients send every inner request but a GET with
+ * `Content-Type: application/json`, bodyless calls (stop, delete) included;
+ * the fake answers a part without it with a 400 of its own (its wording), so a
+ * sender that leaves it out is noticed here rather than against GCE.
+ */
+export function innerContentTypeProblem(req: FakeRequest): string | null {
+  if (req.contentType === undefined || req.method === 'GET') return null;
+  return /^application\/json\s*(;|$)/i.test(req.contentType)
+    ? null
+    : `a batched ${req.method} must carry Content-Type: application/json (it has '${req.contentType}')`;
 }
 
 /** The inner requests of a batch, in order; ApiError 400 when the batch itself is malformed. */

@@ -345,9 +345,9 @@ describe('compute fake batch endpoint', () => {
     const res = await batch(
       batchBody(
         [
-          `POST ${innerPath(`/${name}/stop`)} HTTP/1.1\n`,
-          `POST ${innerPath('/ws-nobody/suspend')} HTTP/1.1\n`,
-          `DELETE ${innerPath(`/${name}`, 'retry-1')} HTTP/1.1\n`,
+          `POST ${innerPath(`/${name}/stop`)} HTTP/1.1\nContent-Type: application/json\n`,
+          `POST ${innerPath('/ws-nobody/suspend')} HTTP/1.1\nContent-Type: application/json\n`,
+          `DELETE ${innerPath(`/${name}`, 'retry-1')} HTTP/1.1\nContent-Type: application/json\n`,
         ],
         '\n',
       ),
@@ -373,6 +373,25 @@ describe('compute fake batch endpoint', () => {
       'suspend',
       'delete',
     ]);
+  });
+
+  it('answers a bodyless POST or DELETE part without Content-Type: application/json with a 400', async () => {
+    const name = await running();
+    const before = fake.calls.length;
+    const res = await batch(
+      batchBody([
+        `POST ${innerPath(`/${name}/suspend`)} HTTP/1.1\r\n`,
+        `DELETE ${innerPath(`/${name}`)} HTTP/1.1\r\nContent-Type: text/plain\r\n`,
+      ]),
+    );
+    expect(res.status).toBe(200);
+    for (const part of res.parts) {
+      expect(part.status).toBe(400);
+      expect(part.json.error.message).toMatch(/Content-Type: application\/json/);
+    }
+    // Neither call was made.
+    expect(fake.calls.slice(before).map((c) => c.method)).toEqual(['batch']);
+    expect(fake.instance(name)?.status).toBe('RUNNING');
   });
 
   it('applies the outer Authorization to inner calls that set none (401 without any)', async () => {

@@ -6,6 +6,7 @@ import {
   type FakeRequest,
   type FakeResponse,
   formatBatch,
+  innerContentTypeProblem,
   parseBatch,
 } from './batch.js';
 import { listPage, parseInstanceListFields, selectFields } from './list-page.js';
@@ -305,7 +306,14 @@ export async function startComputeFake(
       body: { parts: parts.length },
     });
     // Each answer records its call before its first await, so `calls` keeps request order.
-    const responses = await Promise.all(parts.map((p) => answer(p.request)));
+    const responses = await Promise.all(
+      parts.map((p) => {
+        const problem = innerContentTypeProblem(p.request);
+        return problem
+          ? errorResponse(new ApiError(400, 'badRequest', problem))
+          : answer(p.request);
+      }),
+    );
     const reply = formatBatch(parts, responses);
     res.writeHead(200, { 'content-type': reply.contentType });
     res.end(reply.body);
