@@ -28,11 +28,16 @@ export const HubConfigSchema = z
       .describe(
         '`gce`: workspaces are Compute Engine VMs; `local`: vm-agent processes on this machine (`npm start`).',
       ),
+    // No default: a hub that guessed its identity mode could take `Bearer dev:` from anyone.
     HUB_AUTH: z
-      .enum(['cloud-run-iam', 'iap', 'id-token', 'dev'])
-      .default('dev')
+      .enum(['cloud-run-iam', 'iap', 'id-token', 'dev'], {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required: cloud-run-iam (Cloud Run checks run.invoker, as the Terraform module deploys), iap or id-token; dev identities are only for `npm start` on loopback'
+            : 'must be one of cloud-run-iam, iap, id-token, dev',
+      })
       .describe(
-        'How users are identified (see Identity); `dev` is refused on Cloud Run (`K_SERVICE` set).',
+        'Required: how users are identified (see Identity); `dev` is refused on Cloud Run (`K_SERVICE` set) and makes `main.js` listen on loopback only.',
       ),
     HUB_URL: url
       .optional()
@@ -43,16 +48,16 @@ export const HubConfigSchema = z
       .string()
       .optional()
       .describe(
-        'Audience of IAP’s signed header (`/projects/NUMBER/global/backendServices/ID`); required with `HUB_AUTH=iap`.',
+        'Audience of IAP’s signed header: `/projects/NUMBER/global/backendServices/ID` (load balancer) or `/projects/NUMBER/locations/REGION/services/NAME` (IAP on Cloud Run); required with `HUB_AUTH=iap`.',
       ),
     HUB_ADMINS: list.describe(
       'Comma-separated emails of admins: they see and act on every workspace (`scope=all`).',
     ),
     HUB_ALLOWED_DOMAINS: list.describe(
-      'Comma-separated email domains allowed to sign in with `HUB_AUTH=id-token`.',
+      'Comma-separated email domains allowed to use the hub (in every mode; `HUB_AUTH=id-token` requires this or `HUB_ALLOWED_USERS`).',
     ),
     HUB_ALLOWED_USERS: list.describe(
-      'Comma-separated emails allowed to sign in with `HUB_AUTH=id-token`.',
+      'Comma-separated emails allowed to use the hub (in every mode), besides `HUB_ALLOWED_DOMAINS`.',
     ),
     HUB_SCHEDULER_SA: z
       .string()
@@ -185,7 +190,8 @@ export const HubConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['HUB_IAP_AUDIENCE'],
-        message: 'is required with HUB_AUTH=iap (e.g. /projects/NUMBER/global/backendServices/ID)',
+        message:
+          'is required with HUB_AUTH=iap: /projects/NUMBER/global/backendServices/ID (IAP on a load balancer) or /projects/NUMBER/locations/REGION/services/NAME (IAP on Cloud Run directly)',
       });
     if (c.HUB_DRIVER === 'gce' && !c.HUB_URL)
       ctx.addIssue({

@@ -13,7 +13,8 @@ async function main() {
     }
     throw err;
   }
-  const hub = await startHub(config);
+  // Dev identities are anyone's for the asking: such a hub answers on loopback only.
+  const hub = await startHub(config, config.HUB_AUTH === 'dev' ? '127.0.0.1' : '0.0.0.0');
   // Serving /health while the app failed to load would hide the failure from Cloud Run.
   hub.ready.catch(() => process.exit(1));
   process.stdout.write(

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HUB_URL, manualClock, startTestHub, type TestHub } from './harness.js';
+import {
+  agentHeaders,
+  HUB_URL,
+  manualClock,
+  startTestHub,
+  type TestHub,
+  WORKSPACE_SA,
+} from './harness.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -26,14 +33,19 @@ async function workspaceFor(email: string) {
   return id;
 }
 
+/** A callback as the vm-agent makes it (the token for Cloud Run's check and for the hub). */
 const agentCall = (id: string, token: string, method: string, path: string, body?: unknown) =>
-  hub.call(method, path, {
-    headers: { authorization: `Bearer ${token}`, 'x-workspace-id': id },
-    body,
-  });
+  hub.call(method, path, { headers: { ...agentHeaders(token), 'x-workspace-id': id }, body });
 
+// As the module deploys the hub: behind Cloud Run's invoker check, users and VMs invokers.
 beforeAll(async () => {
-  hub = await startTestHub({ HUB_ADMINS: ADMIN }, { now: clock.now });
+  hub = await startTestHub(
+    { HUB_AUTH: 'cloud-run-iam', HUB_ADMINS: ADMIN },
+    {
+      now: clock.now,
+      behindCloudRun: { invokers: ['domain:example.com', `serviceAccount:${WORKSPACE_SA}`] },
+    },
+  );
   wsA = await workspaceFor(ALICE);
   wsB = await workspaceFor(BOB);
 });
@@ -80,6 +92,31 @@ describe('agent callbacks', () => {
     }
     const ok = await agentCall(wsB, hub.identityToken(b), 'GET', '/agent/authorized-keys');
     expect(ok.status).toBe(200);
+  });
+
+  it('verifies the token itself, not only Cloud Run: a forged copy in Authorization is refused', async () => {
+    const b = (await hub.deps.store.get(wsB))!;
+    const valid = hub.identityToken(b);
+    const r = await hub.call('GET', '/agent/authorized-keys', {
+      headers: {
+        'x-serverless-authorization': `Bearer ${valid}`,
+        authorization: `Bearer ${valid.slice(0, -10)}AAAAAAAAAA`,
+        'x-workspace-id': wsB,
+      },
+    });
+    expect(hub.door?.exchanges.at(-1)).toMatchObject({
+      principal: `serviceAccount:${WORKSPACE_SA}`,
+    });
+    expect(r.status).toBe(401);
+  });
+
+  it('tells an agent that sends its token in Authorization only why Cloud Run’s copy will not do', async () => {
+    const b = (await hub.deps.store.get(wsB))!;
+    const r = await hub.call('GET', '/agent/authorized-keys', {
+      headers: { authorization: `Bearer ${hub.identityToken(b)}`, 'x-workspace-id': wsB },
+    });
+    expect(r.status).toBe(401);
+    expect(r.body.detail).toMatch(/X-Serverless-Authorization/);
   });
 
   it('bumps activity and the deadline on heartbeats, never into the future', async () => {

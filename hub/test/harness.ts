@@ -1,9 +1,13 @@
+import { type ServerType, serve } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type ComputeDriver, createGceDriver } from '@workspace-hub/core';
 import {
+  type CloudRunFrontDoor,
   type ComputeFake,
+  GCLOUD_CLIENT_ID,
   googleClaims,
   rsaSigner,
+  startCloudRunFrontDoor,
   startComputeFake,
   type TestSigner,
 } from '@workspace-hub/testing';
@@ -18,13 +22,26 @@ import { buildDeps, verifierFor } from '../src/wiring.js';
 
 export const HUB_URL = 'https://hub.example.test';
 export const ZONE = 'europe-west1-b';
+/** The workspace VMs' service account: the `email` of their identity tokens. */
+export const WORKSPACE_SA = 'workspace-hub-vm@acme-dev-123.iam.gserviceaccount.com';
+
+/** Run the hub as the Terraform module deploys it: behind Cloud Run's invoker check. */
+export interface BehindCloudRun {
+  /** Members of roles/run.invoker on the hub service (the module: team, Scheduler, VM accounts). */
+  invokers: string[];
+}
 
 export interface TestHub {
   app: OpenAPIHono<HubEnv>;
   deps: HubDeps;
   fake: ComputeFake;
   logs: string[];
-  /** A request as `email` (dev identity) unless `headers.authorization` is given. */
+  /** The Cloud Run front door the hub sits behind, when started `behindCloudRun`. */
+  door: CloudRunFrontDoor | null;
+  /**
+   * A request as `email` unless `headers.authorization` is given: a dev identity, or behind
+   * Cloud Run the user's `gcloud auth print-identity-token` (gcloud's client id as audience).
+   */
   call(
     method: string,
     path: string,
@@ -48,10 +65,23 @@ export interface TestHub {
  */
 export async function startTestHub(
   env: Record<string, string> = {},
-  opts: { verifierCerts?: CertSource; now?: () => Date; googleSigner?: TestSigner } = {},
+  opts: {
+    verifierCerts?: CertSource;
+    now?: () => Date;
+    googleSigner?: TestSigner;
+    behindCloudRun?: BehindCloudRun;
+  } = {},
 ): Promise<TestHub> {
   const { db, projectId } = testFirestore();
   const fake = await startComputeFake({ project: projectId });
+  const google = opts.googleSigner ?? rsaSigner();
+  const door = opts.behindCloudRun
+    ? await startCloudRunFrontDoor({
+        serviceUrls: [HUB_URL],
+        invokers: opts.behindCloudRun.invokers,
+        certs: google.certs,
+      })
+    : null;
   const config = loadConfig({
     HUB_DRIVER: 'gce',
     HUB_AUTH: 'dev',
@@ -60,9 +90,9 @@ export async function startTestHub(
     HUB_ZONE: ZONE,
     HUB_COMPUTE_ENDPOINT: fake.endpoint,
     HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
+    ...door?.containerEnv,
     ...env,
   });
-  const google = opts.googleSigner ?? rsaSigner();
   const driver: ComputeDriver = createGceDriver({
     projectId,
     endpoint: fake.endpoint,
@@ -78,16 +108,31 @@ export async function startTestHub(
     now: opts.now,
   });
   const app = createApp(deps);
+  const server: ServerType | null = door
+    ? await new Promise((resolve) => {
+        const s = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, () =>
+          resolve(s),
+        );
+      })
+    : null;
+  const userToken = (email: string) =>
+    door
+      ? google.sign(
+          googleClaims(GCLOUD_CLIENT_ID, { sub: `sub-${email}`, email, email_verified: true }),
+        )
+      : `dev:${email}`;
   const hub: TestHub = {
     app,
     deps,
     fake,
     logs,
+    door,
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
-      if (!('authorization' in headers) && o.as) headers.authorization = `Bearer dev:${o.as}`;
+      if (!('authorization' in headers) && o.as)
+        headers.authorization = `Bearer ${userToken(o.as)}`;
       if (o.body !== undefined) headers['content-type'] ??= 'application/json';
-      const res = await app.request(path, {
+      const init = {
         method,
         headers,
         body:
@@ -96,7 +141,8 @@ export async function startTestHub(
             : typeof o.body === 'string'
               ? o.body
               : JSON.stringify(o.body),
-      });
+      };
+      const res = door ? await fetch(`${door.url}${path}`, init) : await app.request(path, init);
       const text = await res.text();
       let body: unknown = text;
       try {
@@ -108,7 +154,9 @@ export async function startTestHub(
       return google.sign(
         googleClaims(aud, {
           sub: '1234567890',
-          azp: 'workspace-sa',
+          azp: '1234567890',
+          email: WORKSPACE_SA,
+          email_verified: true,
           google: {
             compute_engine: {
               project_id: ws.project_id,
@@ -123,7 +171,7 @@ export async function startTestHub(
     async agentReady(id) {
       const ws = (await deps.store.get(id))!;
       return hub.call('POST', '/agent/ready', {
-        headers: { authorization: `Bearer ${hub.identityToken(ws)}`, 'x-workspace-id': id },
+        headers: { ...agentHeaders(hub.identityToken(ws)), 'x-workspace-id': id },
         body: {
           workspace_id: id,
           agent_version: '0.1.0',
@@ -133,6 +181,11 @@ export async function startTestHub(
       });
     },
     async close() {
+      if (server) {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+      await door?.close();
       await driver.close?.();
       await fake.close();
       await db.terminate();
@@ -140,6 +193,12 @@ export async function startTestHub(
   };
   return hub;
 }
+
+/** How the vm-agent presents its identity token: once for Cloud Run's check, once for the hub. */
+export const agentHeaders = (token: string) => ({
+  'x-serverless-authorization': `Bearer ${token}`,
+  authorization: `Bearer ${token}`,
+});
 
 /** A clock tests move by hand; the real clock until then. */
 export function manualClock() {

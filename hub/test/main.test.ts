@@ -36,6 +36,16 @@ describe('node hub/dist/main.js', () => {
     expect(onCloudRun.err()).toMatch(/HUB_AUTH: dev identities are for local mode only/);
   });
 
+  it('refuses to start for the gce driver without an identity mode, saying why', async () => {
+    const p = run({
+      HUB_DRIVER: 'gce',
+      HUB_URL: 'https://workspace-hub-123.europe-west1.run.app',
+      HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/p/r/workspace:v1',
+    });
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toMatch(/HUB_AUTH: is required: cloud-run-iam \(Cloud Run checks run.invoker/);
+  });
+
   it('serves on PORT and shuts down cleanly on SIGTERM', async () => {
     const port = await freePort();
     const p = run({

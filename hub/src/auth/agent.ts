@@ -1,6 +1,7 @@
 import { HubError, WORKSPACE_ID_PATTERN, type Workspace } from '@workspace-hub/core';
 import type { Context } from 'hono';
 import type { HubDeps } from '../deps.js';
+import { isCheckedByCloudRun } from './cloud-run.js';
 import { GOOGLE_ISSUERS, verifyGoogleJwt } from './google-jwt.js';
 import { bearerToken } from './identity.js';
 
@@ -12,8 +13,11 @@ interface ComputeEngineClaims {
 
 /**
  * Authenticates a vm-agent callback and returns its workspace. On GCE the
- * agent presents its instance identity token, whose claims must name this
- * workspace's project, zone and instance; locally, the per-workspace token.
+ * agent presents its instance identity token in Authorization, verified here
+ * (signature, audience, expiry) whatever HUB_AUTH is: behind Cloud Run the
+ * agent also sends it in X-Serverless-Authorization, which Cloud Run checks,
+ * so Authorization arrives signed. Its claims must name this workspace's
+ * project, zone and instance. Locally, the per-workspace token.
  * Either way a credential for workspace A never acts on B.
  */
 export async function authenticateAgent(deps: HubDeps, c: Context): Promise<Workspace> {
@@ -25,6 +29,11 @@ export async function authenticateAgent(deps: HubDeps, c: Context): Promise<Work
   const ws = await deps.store.get(id);
   const isJwt = token.split('.').length === 3;
   if (isJwt) {
+    if (isCheckedByCloudRun(token))
+      throw new HubError(
+        'unauthenticated',
+        'Cloud Run removed this token’s signature: the agent must send its identity token in X-Serverless-Authorization too (update the workspace image)',
+      );
     if (!deps.config.HUB_URL)
       throw new HubError('unauthenticated', 'identity tokens need HUB_URL set on the hub');
     const payload = await verifyGoogleJwt(token, {

@@ -1,4 +1,5 @@
 import { HubError } from '@workspace-hub/core';
+import { claimsCheckedByCloudRun } from './cloud-run.js';
 import { GOOGLE_ISSUERS, IAP_ISSUER, verifyGoogleJwt } from './google-jwt.js';
 import { bearerToken, type Caller, type CertSource, type Verifier } from './identity.js';
 
@@ -64,25 +65,11 @@ export function iapVerifier(opts: { audience: string; certs: CertSource }): Veri
 }
 
 /**
- * Cloud Run has already checked `run.invoker` and the token's signature (and
- * strips the signature before forwarding), so only the claims are read here.
+ * Cloud Run has checked run.invoker and the token's signature, audience and
+ * expiry, and forwards it with the signature removed: only its claims are read.
  */
 export function cloudRunIamVerifier(): Verifier {
-  return async (c) => {
-    const token = required(
-      bearerToken(c.req.header('x-serverless-authorization')) ??
-        bearerToken(c.req.header('authorization')),
-      'Authorization header',
-    );
-    const part = token.split('.')[1];
-    let payload: Record<string, unknown>;
-    try {
-      payload = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
-    } catch {
-      throw new HubError('unauthenticated', 'the forwarded token is not a JWT');
-    }
-    return callerOf(payload as { sub?: string; email?: string });
-  };
+  return async (c) => callerOf(claimsCheckedByCloudRun(c) as { sub?: string; email?: string });
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { HubError, sweep } from '@workspace-hub/core';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { claimsCheckedByCloudRun, isCheckedByCloudRun } from '../auth/cloud-run.js';
 import { GOOGLE_ISSUERS, verifyGoogleJwt } from '../auth/google-jwt.js';
 import { bearerToken } from '../auth/identity.js';
 import type { HubDeps } from '../deps.js';
@@ -34,28 +35,43 @@ function claimsOf(token: string): { email?: string } {
   }
 }
 
+/**
+ * Whether the caller is the Scheduler job. Cloud Scheduler sends its OIDC token
+ * in Authorization. Behind Cloud Run's invoker check (HUB_AUTH=cloud-run-iam)
+ * it arrives with its signature removed: the hub then trusts the claims Cloud
+ * Run checked (Google's signature, the hub URL or a custom audience, expiry,
+ * run.invoker, which the module grants this account alone besides users and
+ * VMs) and requires the email to be HUB_SCHEDULER_SA. Otherwise the hub
+ * verifies the token itself: signature, audience = HUB_URL, expiry, email.
+ */
+async function isScheduler(deps: HubDeps, c: Context, sa: string): Promise<boolean> {
+  if (deps.config.HUB_AUTH === 'cloud-run-iam') {
+    const email = claimsCheckedByCloudRun(c).email;
+    return typeof email === 'string' && email.toLowerCase() === sa;
+  }
+  const token = bearerToken(c.req.header('authorization'));
+  if (!token || claimsOf(token).email?.toLowerCase() !== sa) return false;
+  if (isCheckedByCloudRun(token))
+    throw new HubError(
+      'unauthenticated',
+      'Cloud Run removed the Scheduler token’s signature: behind Cloud Run IAM the hub must run with HUB_AUTH=cloud-run-iam',
+    );
+  if (!deps.config.HUB_URL)
+    throw new HubError('unauthenticated', 'HUB_URL is needed to verify the Scheduler token');
+  const payload = await verifyGoogleJwt(token, {
+    audience: deps.config.HUB_URL,
+    issuers: GOOGLE_ISSUERS,
+    certs: deps.googleCerts,
+  });
+  if (payload.email?.toLowerCase() !== sa || payload.email_verified === false)
+    throw new HubError('permission_denied', 'not the Scheduler service account');
+  return true;
+}
+
 /** The Scheduler's service account, or an admin through the normal user verifier. */
 async function authorizeCleanup(deps: HubDeps, c: Context): Promise<string> {
   const sa = deps.config.HUB_SCHEDULER_SA?.toLowerCase();
-  const token =
-    bearerToken(c.req.header('x-serverless-authorization')) ??
-    bearerToken(c.req.header('authorization'));
-  if (sa && token && token.split('.').length === 3) {
-    const claimed = claimsOf(token).email?.toLowerCase();
-    if (claimed === sa) {
-      if (deps.config.HUB_AUTH === 'cloud-run-iam') return sa; // Cloud Run verified it already
-      if (!deps.config.HUB_URL)
-        throw new HubError('unauthenticated', 'HUB_URL is needed to verify the Scheduler token');
-      const payload = await verifyGoogleJwt(token, {
-        audience: deps.config.HUB_URL,
-        issuers: GOOGLE_ISSUERS,
-        certs: deps.googleCerts,
-      });
-      if (payload.email?.toLowerCase() !== sa || payload.email_verified === false)
-        throw new HubError('permission_denied', 'not the Scheduler service account');
-      return sa;
-    }
-  }
+  if (sa && (await isScheduler(deps, c, sa))) return sa;
   const caller = await deps.verifier(c);
   if (!deps.config.HUB_ADMINS.map((e) => e.toLowerCase()).includes(caller.email))
     throw new HubError('permission_denied', 'cleanup is for the Scheduler job and admins');
