@@ -45,6 +45,8 @@ describe('/me/keys', () => {
       'hello',
       'ssh-ed25519 !!!',
       'ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIHWZ',
+      // KEY with the last bytes of its 32-byte public key cut off.
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHWZ/E6VpYbtTYvZKd0eWpYnUVgnbbqKdHLJ3hE7',
       `${KEY}\nssh-ed25519 AAAA`,
     ]) {
       const r = await hub.call('PUT', '/me/keys/x', { as: ALICE, body: { public_key: bad } });

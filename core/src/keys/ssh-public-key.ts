@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HubError } from '../errors.js';
+import { keyBlobProblem } from './ssh-key-blob.js';
 
 const KEY_TYPES = new Set([
   'ssh-ed25519',
@@ -32,10 +33,8 @@ export function parsePublicKey(line: string, field = 'public_key'): ParsedPublic
   if (!KEY_TYPES.has(type)) throw bad(`unsupported key type ${type.slice(0, 40)}`);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw bad('key data is not base64');
   const blob = Buffer.from(b64, 'base64');
-  const len = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
-  if (len < 0 || blob.subarray(4, 4 + len).toString('latin1') !== type)
-    throw bad('key data does not match its type');
-  if (type === 'ssh-rsa' && blob.length < 256) throw bad('RSA keys must be at least 2048 bits');
+  const problem = keyBlobProblem(type, blob);
+  if (problem) throw bad(problem);
   const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
   return { type, canonical: `${type} ${b64}`, fingerprint, comment: rest.join(' ') };
 }
