@@ -22,6 +22,18 @@ describe('bad input', () => {
     await expect400('POST', '/workspaces', 'disk_size_gb', { disk_size_gb: 'big' });
     await expect400('POST', '/workspaces', 'disk_size_gb', { disk_size_gb: 5 });
     await expect400('POST', '/workspaces', 'branch', { branch: 'a b' });
+    for (const branch of [
+      'main\u0000',
+      'fe\u0007ture',
+      'x\u007f',
+      'a..b',
+      '-x',
+      'a/.b',
+      'a.lock',
+      '',
+    ])
+      await expect400('POST', '/workspaces', 'branch', { branch });
+    await expect400('POST', '/workspaces', 'repo', { repo: 'https://example.com/r\u0000.git' });
     await expect400('POST', '/workspaces', 'machine_type', { machine_type: 'n1-ultramem-160' });
     await expect400('POST', '/workspaces', 'zone', { zone: 'moon-1' });
     await expect400('POST', '/workspaces', 'zone', { zone: 'us-east1-b' }); // well-formed, not allowed here

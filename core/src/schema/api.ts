@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacter, isGitBranchName } from './git-names.js';
 import { Workspace, WorkspaceStatus } from './workspace.js';
 
 const Name = z
@@ -14,11 +15,16 @@ export const DeviceId = z
   .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
 
 export const CreateWorkspaceBody = z.strictObject({
-  repo: z.string().max(2048).optional(),
+  repo: z
+    .string()
+    .max(2048)
+    .refine((s) => !hasControlCharacter(s), 'must not contain control characters')
+    .optional(),
   branch: z
     .string()
+    .min(1)
     .max(255)
-    .regex(/^[^\s~^:?*[\\]+$/, 'is not a valid git branch name')
+    .refine(isGitBranchName, 'is not a valid git branch name')
     .optional(),
   machine_type: Name.optional(),
   zone: z
