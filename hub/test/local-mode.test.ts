@@ -3,14 +3,16 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AgentTokenStore, createFirestore } from '@workspace-hub/core';
 import { freePort } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { type HubConfig, loadConfig } from '../src/config.js';
 import { type RunningHub, startHub } from '../src/server.js';
 
 const AUTH = { authorization: 'Bearer dev:dana@example.com', 'content-type': 'application/json' };
 let hub: RunningHub;
 let dataDir: string;
+let config: HubConfig;
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${hub.url}${path}`, {
@@ -32,7 +34,7 @@ async function waitFor(id: string, status: string) {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'hub-local-'));
-  const config = loadConfig({
+  config = loadConfig({
     HUB_DRIVER: 'local',
     HUB_AUTH: 'dev',
     PORT: String(await freePort()),
@@ -124,8 +126,34 @@ describe('local mode: workspaces are vm-agent processes', () => {
     expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0]).not.toBe('T');
     expect(await ssh('echo still here')).toBe('still here\n');
 
+    const agentToken = readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((v) => v.startsWith('WORKSPACE_AGENT_TOKEN='))
+      ?.slice('WORKSPACE_AGENT_TOKEN='.length);
+    expect(agentToken).toBeTruthy();
+    process.env.FIRESTORE_EMULATOR_HOST = config.FIRESTORE_EMULATOR_HOST;
+    const tokens = new AgentTokenStore(createFirestore(config.GOOGLE_CLOUD_PROJECT));
+    expect(await tokens.verify(id, agentToken!)).toBe(true);
+
     expect((await api('DELETE', `/workspaces/${id}`)).status).toBe(202);
     await waitFor(id, 'GONE');
+    // The deleted workspace's agent credential is revoked, not just unused.
+    expect(await tokens.verify(id, agentToken!)).toBe(false);
+    const heartbeat = await fetch(`${hub.url}/agent/heartbeat`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${agentToken}`,
+        'x-workspace-id': id,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        workspace_id: id,
+        last_activity_at: new Date().toISOString(),
+        sessions: 0,
+        attached_devices: [],
+      }),
+    });
+    expect([401, 403]).toContain(heartbeat.status);
     expect(existsSync(join(dataDir, 'workspaces', id))).toBe(false);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });

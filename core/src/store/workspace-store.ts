@@ -8,6 +8,7 @@ import {
 } from '@google-cloud/firestore';
 import { HubError } from '../errors.js';
 import type { Workspace, WorkspaceStatus } from '../schema/workspace.js';
+import { agentTokenRef } from './agent-token-store.js';
 import { decodeWorkspace, encodeWorkspace } from './firestore-codec.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
@@ -130,6 +131,9 @@ export class WorkspaceStore {
       if (mutation === null) return { before, after: before, written: false, value };
       if (mutation === 'delete') {
         tx.delete(this.ref(id), { lastUpdateTime: snap.updateTime! });
+        // The workspace is gone for good: its agent's credential goes with it, in
+        // the same write, whichever path (hub, cleanup, Eventarc) removes it.
+        tx.delete(agentTokenRef(this.db, id));
         return { before, after: null, written: true, value };
       }
       const after: Workspace = {
