@@ -80,12 +80,6 @@ export function defineHubService(scope: Construct, vars: Variables, apis: Apis, 
             '${length(var.allowed_machine_types) == 0 || contains(var.allowed_machine_types, var.default_machine_type)}',
           errorMessage: 'allowed_machine_types must include default_machine_type.',
         },
-        {
-          condition:
-            '${var.hub_auth != "id-token" || length(var.allowed_domains) + length(var.allowed_users) + length(var.admins) > 0}',
-          errorMessage:
-            'With hub_auth = "id-token" set allowed_domains or allowed_users: any Google account could sign in otherwise.',
-        },
       ],
     },
   });

@@ -232,6 +232,12 @@ describe('the committed Terraform module', () => {
       HUB_WORKSPACE_SECRET_NAMES: '${join(",", var.workspace_secret_names)}',
     });
     expect(variables.hub_auth?.default).toBe('cloud-run-iam');
+    // id-token cannot pass Cloud Run's invoker check intact: the plan refuses it and says why.
+    const [authRule] = variables.hub_auth!.validation as Block[];
+    expect(authRule!.condition).toBe('${var.hub_auth == "cloud-run-iam"}');
+    expect(authRule!.error_message).toMatch(
+      /remove the signature.*gcloud's client id as audience/s,
+    );
     const container = (template.containers as Block[])[0]!;
     expect(container.image).toBe('${var.hub_image}');
     expect((container.dynamic as Block).env).toMatchObject({
@@ -249,7 +255,6 @@ describe('the committed Terraform module', () => {
     const conditions = lifecycle.precondition.map((rule) => rule.condition).join('\n');
     expect(conditions).toContain('contains(var.allowed_zones, var.zone)');
     expect(conditions).toContain('contains(var.allowed_machine_types, var.default_machine_type)');
-    expect(conditions).toContain('var.hub_auth != "id-token"');
     expect((variables.workspace_image!.validation as Block[])[0]!.condition).toContain(
       '-docker[.]pkg[.]dev/',
     );

@@ -77,14 +77,17 @@ export function defineVariables(scope: Construct) {
     hubAuth: v(
       'hub_auth',
       'string',
-      'Identity verifier of the hub (HUB_AUTH): cloud-run-iam, or id-token (then set allowed_domains or allowed_users).',
+      'Identity verifier of the hub (HUB_AUTH). Only cloud-run-iam: the module deploys the hub behind Cloud Run IAM invoker checks.',
       {
         default: 'cloud-run-iam',
-        // iap needs a load balancer and HUB_IAP_AUDIENCE, which this module does not create.
+        // id-token cannot work behind the invoker check (Cloud Run removes the signature of the
+        // token it checked; a second copy from gcloud has gcloud's client id as audience, not the
+        // hub URL); iap needs a load balancer and HUB_IAP_AUDIENCE, which this module does not create.
         validation: [
           {
-            condition: 'contains(["cloud-run-iam", "id-token"], var.hub_auth)',
-            errorMessage: 'hub_auth must be cloud-run-iam or id-token.',
+            condition: 'var.hub_auth == "cloud-run-iam"',
+            errorMessage:
+              "hub_auth must be cloud-run-iam. id-token cannot work here: the module deploys the hub with Cloud Run IAM invoker checks, which remove the signature of the token they check, and the identity tokens users get from gcloud carry gcloud's client id as audience, not the hub URL. iap needs a load balancer this module does not create.",
           },
         ],
       },
@@ -112,13 +115,13 @@ export function defineVariables(scope: Construct) {
     allowedDomains: v(
       'allowed_domains',
       'list(string)',
-      'Email domains allowed to sign in with hub_auth = id-token (HUB_ALLOWED_DOMAINS).',
+      'Email domains allowed to use the hub, among the team_members Cloud Run lets in (HUB_ALLOWED_DOMAINS); empty: all of them.',
       { default: [] },
     ),
     allowedUsers: v(
       'allowed_users',
       'list(string)',
-      'Emails allowed to sign in with hub_auth = id-token (HUB_ALLOWED_USERS).',
+      'Emails allowed to use the hub besides allowed_domains (HUB_ALLOWED_USERS).',
       { default: [] },
     ),
     allowedMachineTypes: v(
