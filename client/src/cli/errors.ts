@@ -25,8 +25,9 @@ export function reasonOf(err: unknown): { message: string; code: string; exit: n
       code: 'bad_response',
       exit: 1,
     };
-  const e = err as { code?: string; message?: string };
-  if (e.code?.startsWith('ERR_PARSE_ARGS'))
+  // `code` is not always a string: an IapTunnelError's is the relay's close code.
+  const e = err as { code?: unknown; message?: string };
+  if (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))
     return { message: String(e.message), code: 'usage', exit: 2 };
   return { message: String(e.message ?? err).split('\n')[0]!, code: 'error', exit: 1 };
 }
