@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { synthesizeModule } from './synthesize.js';
 
 const moduleDir = fileURLToPath(new URL('../', import.meta.url));
@@ -408,5 +409,28 @@ describe('the module README', () => {
     expect(readme).toMatch(/## What it costs when idle/);
     expect(readme).toMatch(/terraform apply/);
     expect(readme).toMatch(/wsh login/);
+  });
+
+  it('deploys with one terraform apply and images built for linux/amd64, with or without Docker', async () => {
+    expect(readme).not.toMatch(/terraform apply -target/);
+    expect(readme.match(/terraform apply/g)?.length).toBeGreaterThan(0);
+    const dockerBuilds = readme.match(/docker build[^\n]*/g) ?? [];
+    expect(dockerBuilds.length).toBe(2);
+    for (const line of dockerBuilds) expect(line).toContain('--platform=linux/amd64');
+    expect(readme).toMatch(/gcloud builds submit[^`]*--config=cloudbuild\.yaml/);
+
+    const cloudbuild = parseYaml(await readFile(`${moduleDir}../../cloudbuild.yaml`, 'utf8')) as {
+      steps: Array<{ name: string; args: string[] }>;
+      images: string[];
+    };
+    const builds = cloudbuild.steps.filter((step) => step.args[0] === 'build');
+    expect(builds.map((step) => step.args[step.args.indexOf('-f') + 1]).sort()).toEqual([
+      'hub/Dockerfile',
+      'vm-agent/Dockerfile',
+    ]);
+    for (const step of builds) {
+      expect(step.args).toContain('--platform=linux/amd64');
+      expect(cloudbuild.images).toContain(step.args[step.args.indexOf('-t') + 1]);
+    }
   });
 });
