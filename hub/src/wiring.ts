@@ -26,6 +26,19 @@ export function hubUrlOf(config: HubConfig): string {
   return config.HUB_URL ?? `http://127.0.0.1:${config.PORT}`;
 }
 
+/**
+ * The loopback ports of the hub and the Firestore emulator: in local mode a
+ * workspace's `ssh -L` would otherwise reach them on the developer's machine.
+ */
+export function localServicePorts(config: HubConfig): number[] {
+  const ports = new Set([config.PORT]);
+  const hubPort = new URL(hubUrlOf(config)).port;
+  if (hubPort) ports.add(Number(hubPort));
+  const emulatorPort = /:(\d+)$/.exec(config.FIRESTORE_EMULATOR_HOST ?? '')?.[1];
+  if (emulatorPort) ports.add(Number(emulatorPort));
+  return [...ports];
+}
+
 /** The configured user verifier; `certs` replaces Google's/IAP's keys (tests sign their own). */
 export function verifierFor(config: HubConfig, certs?: CertSource): Verifier {
   switch (config.HUB_AUTH) {
@@ -48,6 +61,7 @@ async function driverFor(config: HubConfig): Promise<ComputeDriver> {
       dataDir: resolve(config.HUB_DATA_DIR),
       agentCommand: [process.execPath, agentMain],
       hubUrl: hubUrlOf(config),
+      forwardDenyPorts: localServicePorts(config),
     });
   }
   const { createGceDriver } = await import('@workspace-hub/core');

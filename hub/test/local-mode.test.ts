@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,30 +82,41 @@ describe('local mode: workspaces are vm-agent processes', () => {
       `echo "[127.0.0.1]:${ready.agent.port} ${ready.agent.host_public_key}" > ${knownHosts}`,
     ]);
     // Asynchronously: the hub answering the agent's key lookup runs in this process.
+    const sshArgs = [
+      '-F',
+      '/dev/null',
+      '-i',
+      join(keyDir, 'id'),
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-p',
+      String(ready.agent.port),
+    ];
     const ssh = async (cmd: string) =>
       (
-        await promisify(execFile)(
-          'ssh',
-          [
-            '-F',
-            '/dev/null',
-            '-i',
-            join(keyDir, 'id'),
-            '-o',
-            'BatchMode=yes',
-            '-o',
-            `UserKnownHostsFile=${knownHosts}`,
-            '-o',
-            'StrictHostKeyChecking=yes',
-            '-p',
-            String(ready.agent.port),
-            '127.0.0.1',
-            cmd,
-          ],
-          { encoding: 'utf8', timeout: 20_000 },
-        )
+        await promisify(execFile)('ssh', [...sshArgs, '127.0.0.1', cmd], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        })
       ).stdout;
     expect(await ssh('echo hello from $(pwd)')).toBe(`hello from ${home}\n`);
+
+    // The agent runs on this machine: `ssh -L` must not reach the hub or the emulator on it.
+    const emulatorPort = inject('firestoreEmulatorHost').split(':').pop();
+    for (const port of [new URL(hub.url).port, emulatorPort]) {
+      // stdin closed at once: a forward that opened ends as soon as the service hangs up.
+      const forward = spawn('ssh', [...sshArgs, '-W', `127.0.0.1:${port}`, '127.0.0.1']);
+      forward.stdin.end();
+      let stderr = '';
+      forward.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise((r) => forward.on('close', r));
+      const forwarded = { code, stderr };
+      expect(forwarded).toMatchObject({ code: 255, stderr: expect.stringMatching(/open failed/) });
+    }
 
     expect((await api('POST', `/workspaces/${id}/stop`)).body.status).toBe('SUSPENDING');
     await waitFor(id, 'SUSPENDED');

@@ -40,6 +40,13 @@ describe('loadConfig', () => {
       expect(loadConfig({ GOOGLE_CLOUD_PROJECT: project }).project).toBe(project);
   });
 
+  it('reads the forwarding deny-list (none by default)', () => {
+    expect(loadConfig({}).forwardDenyPorts).toEqual(new Set());
+    expect(loadConfig({ AGENT_FORWARD_DENY_PORTS: ' 8080, 8081,,8080 ' }).forwardDenyPorts).toEqual(
+      new Set([8080, 8081]),
+    );
+  });
+
   it.each([
     [{ AGENT_PORT: '70000' }, 'AGENT_PORT'],
     [{ AGENT_SCROLLBACK_BYTES: '1MB' }, 'AGENT_SCROLLBACK_BYTES'],
@@ -53,6 +60,9 @@ describe('loadConfig', () => {
     [{ SECRET_MANAGER_ENDPOINT: 'secretmanager.googleapis.com' }, 'SECRET_MANAGER_ENDPOINT'],
     [{ SECRET_MANAGER_ENDPOINT: 'file:///etc' }, 'SECRET_MANAGER_ENDPOINT'],
     [{ SECRET_MANAGER_ENDPOINT: 'https://u:p@sm.example' }, 'SECRET_MANAGER_ENDPOINT'],
+    [{ AGENT_FORWARD_DENY_PORTS: '8080,http' }, 'AGENT_FORWARD_DENY_PORTS'],
+    [{ AGENT_FORWARD_DENY_PORTS: '0' }, 'AGENT_FORWARD_DENY_PORTS'],
+    [{ AGENT_FORWARD_DENY_PORTS: '65536' }, 'AGENT_FORWARD_DENY_PORTS'],
   ])('names the bad variable in %o', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
   });

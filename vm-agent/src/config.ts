@@ -28,6 +28,9 @@ export const AgentEnvSchema = z.object({
   AGENT_HEARTBEAT_SECONDS: variable(
     'Most often activity is reported to `/agent/heartbeat`, in seconds (default 60).',
   ),
+  AGENT_FORWARD_DENY_PORTS: variable(
+    'Comma-separated loopback ports `ssh -L` may not reach (the local driver sets the hub’s and the Firestore emulator’s; default none).',
+  ),
   HUB_URL: variable('The hub’s URL for callbacks; unset: no callbacks (needs `WORKSPACE_ID`).'),
   WORKSPACE_ID: variable('This workspace’s id, sent as `X-Workspace-Id` on callbacks.'),
   WORKSPACE_AGENT_TOKEN: variable(
@@ -77,6 +80,8 @@ export interface AgentConfig {
   /** Secret Manager REST endpoint, without a trailing slash (a fake in tests). */
   secretManagerEndpoint: string;
   auditCommands: boolean;
+  /** Loopback ports `direct-tcpip` refuses (local mode: the hub's and the emulator's). */
+  forwardDenyPorts: ReadonlySet<number>;
   heartbeatSeconds: number;
   /** Host of the GCE metadata server (overridable for tests). */
   metadataHost: string;
@@ -117,6 +122,17 @@ function flag(env: Env, name: keyof Env): boolean {
   if (raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new ConfigError(name, `must be 0 or 1, got "${env[name]}"`);
+}
+
+function ports(env: Env, name: keyof Env): ReadonlySet<number> {
+  const items = (env[name] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  for (const item of items)
+    if (!/^\d{1,5}$/.test(item) || Number(item) < 1 || Number(item) > 65535)
+      throw new ConfigError(name, `not a port (1–65535): "${item}"`);
+  return new Set(items.map(Number));
 }
 
 /** A project id, a legacy domain-scoped one (`example.com:proj`) or a project number. */
@@ -206,6 +222,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       'https://secretmanager.googleapis.com',
     ),
     auditCommands: flag(env, 'AGENT_AUDIT_COMMANDS'),
+    forwardDenyPorts: ports(env, 'AGENT_FORWARD_DENY_PORTS'),
     heartbeatSeconds: integer(env, 'AGENT_HEARTBEAT_SECONDS', 60, 1, 3600),
     metadataHost: env.GCE_METADATA_HOST?.trim() || 'metadata.google.internal',
     shell: env.SHELL?.trim() || '/bin/bash',

@@ -14,23 +14,34 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host.toLowerCase()) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** `ssh -L`: connects to a port on this machine's loopback; every other destination is refused. */
+/**
+ * `ssh -L`: connects to a port on this machine's loopback, except the ports in
+ * `denyPorts`; every other destination is refused. On GCE that loopback is the
+ * VM's own; in local mode it is the developer's machine, where the hub and the
+ * Firestore emulator listen (the local driver denies their ports).
+ */
 export function handleDirectTcpip(
   accept: AcceptConnection<ServerChannel>,
   reject: RejectConnection,
   info: TcpipRequestInfo,
   who: { user: string; deviceId: string; remote: ClientInfo },
+  denyPorts: ReadonlySet<number>,
   onActivity: () => void,
 ): void {
-  const allowed = isLoopback(info.destIP);
+  const refusal = !isLoopback(info.destIP)
+    ? 'not loopback'
+    : denyPorts.has(info.destPort)
+      ? 'port denied'
+      : null;
   audit('forward', {
     user: who.user,
     device_id: who.deviceId,
     dest_host: info.destIP,
     dest_port: info.destPort,
-    allowed,
+    allowed: refusal === null,
+    ...(refusal ? { reason: refusal } : {}),
   });
-  if (!allowed) {
+  if (refusal) {
     reject();
     return;
   }

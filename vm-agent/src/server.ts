@@ -143,7 +143,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
           handleSession(acceptSession(), () => ({ user, deviceId }));
         });
         client.on('tcpip', (accept, reject, tcpInfo) =>
-          handleDirectTcpip(accept, reject, tcpInfo, { user, deviceId, remote: info }, touch),
+          handleDirectTcpip(
+            accept,
+            reject,
+            tcpInfo,
+            { user, deviceId, remote: info },
+            config.forwardDenyPorts,
+            touch,
+          ),
         );
       });
       client.on('error', (err) =>

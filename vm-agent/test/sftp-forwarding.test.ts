@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectSsh2,
   type KeyPair,
+  logLines,
   makeKey,
   runProgram,
   sshArgs,
@@ -137,6 +138,42 @@ describe('port forwarding', () => {
       'ping\n',
     );
     expect(result.stdout).toBe('ping\n');
+  });
+
+  it('refuses the loopback ports AGENT_FORWARD_DENY_PORTS names, and only those', async () => {
+    // Local mode: the hub and the Firestore emulator listen on the same loopback.
+    const denied = await startTestAgent({
+      AGENT_AUTHORIZED_KEYS_FILE: join(local, 'authorized_keys'),
+      AGENT_FORWARD_DENY_PORTS: `1, ${echoPort}`,
+    });
+    try {
+      const viaW = (host: string) =>
+        runProgram(
+          'ssh',
+          [...sshArgs(denied, laptop, ['-W', `${host}:${echoPort}`]), 'dev@127.0.0.1'],
+          'ping\n',
+        );
+      for (const host of ['127.0.0.1', 'localhost', '127.0.0.2']) {
+        const refused = await viaW(host);
+        expect(refused.stdout).toBe('');
+        expect(refused.code).not.toBe(0);
+      }
+      expect(logLines).toContainEqual(
+        expect.objectContaining({ audit: 'forward', dest_port: echoPort, allowed: false }),
+      );
+      const other = createServer((s) => s.pipe(s));
+      await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+      const otherPort = (other.address() as { port: number }).port;
+      const allowed = await runProgram(
+        'ssh',
+        [...sshArgs(denied, laptop, ['-W', `127.0.0.1:${otherPort}`]), 'dev@127.0.0.1'],
+        'ping\n',
+      );
+      await new Promise<void>((r) => other.close(() => r()));
+      expect(allowed.stdout).toBe('ping\n');
+    } finally {
+      await denied.close();
+    }
   });
 
   it('refuses forwarding to a host other than loopback', async () => {

@@ -23,6 +23,11 @@ export interface LocalDriverOptions {
   agentCommand: readonly string[];
   /** Where the agents call back. */
   hubUrl: string;
+  /**
+   * Loopback ports the agents' `ssh -L` must not reach: the agents run on
+   * this machine, whose loopback also has the hub and the Firestore emulator.
+   */
+  forwardDenyPorts?: readonly number[];
 }
 
 interface LocalInstance {
@@ -101,6 +106,7 @@ export class LocalDriver implements ComputeDriver {
         AGENT_LISTEN_HOST: '127.0.0.1',
         AGENT_HOME: home,
         HUB_URL: this.opts.hubUrl,
+        AGENT_FORWARD_DENY_PORTS: (this.opts.forwardDenyPorts ?? []).join(','),
         WORKSPACE_ID: inst.spec.labels['workspace-id'] ?? inst.spec.name,
       },
       stdio: ['ignore', log, log],
