@@ -111,29 +111,18 @@ describe('wsh doctor with the gce driver', () => {
       });
     });
 
-    it('fails the tunnel with what to grant when IAP says the account is not authorized', async () => {
-      relay.failConnectsWith(4033, 'not authorized');
+    it.each([
+      ['the account is not authorized', 4033, 'not authorized', 'roles/iap.tunnelResourceAccessor'],
+      ['it cannot reach the agent port', 4003, 'failed to connect to backend', '35.235.240.0/20'],
+    ])('fails the tunnel with what to check when IAP says %s', async (_, code, reason, hint) => {
+      relay.failConnectsWith(code, reason);
       try {
         const r = await doctor([]);
         expect(r.code).toBe(1);
         expect(steps(r.stdout).tunnel).toMatchObject({
           status: 'fail',
-          detail: expect.stringContaining('4033'),
-          hint: expect.stringContaining('roles/iap.tunnelResourceAccessor'),
-        });
-      } finally {
-        relay.failConnectsWith(undefined);
-      }
-    });
-
-    it('fails the tunnel pointing at the firewall when IAP cannot reach the agent port', async () => {
-      relay.failConnectsWith(4003, 'failed to connect to backend');
-      try {
-        const r = await doctor([]);
-        expect(r.code).toBe(1);
-        expect(steps(r.stdout).tunnel).toMatchObject({
-          status: 'fail',
-          hint: expect.stringContaining('35.235.240.0/20'),
+          detail: expect.stringContaining(`${code}: ${reason}`),
+          hint: expect.stringContaining(hint),
         });
       } finally {
         relay.failConnectsWith(undefined);
