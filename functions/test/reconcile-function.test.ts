@@ -4,6 +4,7 @@ import { createGceDriver, provisionWorkspace, WorkspaceStore } from '@workspace-
 import { type ComputeFake, startComputeFake } from '@workspace-hub/testing';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLogEvent } from './audit-event.js';
 
 const ZONE = 'europe-west1-b';
 const { db, projectId } = testFirestore();
@@ -13,35 +14,8 @@ let server: Server;
 let url: string;
 let driver: ReturnType<typeof createGceDriver>;
 
-/** A Cloud Audit Logs event as Eventarc delivers it (structured CloudEvents mode). */
-function auditEvent(methodName: string, instance: string, extra: Record<string, unknown> = {}) {
-  const resourceName = `projects/${projectId}/zones/${ZONE}/instances/${instance}`;
-  return {
-    specversion: '1.0',
-    id: `${Math.random()}`,
-    source: '//cloudaudit.googleapis.com/projects/p/logs/cloudaudit.googleapis.com%2Factivity',
-    type: 'google.cloud.audit.log.v1.written',
-    subject: `compute.googleapis.com/${resourceName}`,
-    time: new Date().toISOString(),
-    datacontenttype: 'application/json',
-    data: {
-      protoPayload: {
-        '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
-        serviceName: 'compute.googleapis.com',
-        methodName,
-        resourceName,
-        authenticationInfo: { principalEmail: 'someone@example.com' },
-      },
-      resource: {
-        type: 'gce_instance',
-        labels: { project_id: projectId, zone: ZONE, instance_id: '1' },
-      },
-      severity: 'NOTICE',
-      logName: `projects/${projectId}/logs/cloudaudit.googleapis.com%2Factivity`,
-      ...extra,
-    },
-  };
-}
+const auditEvent = (methodName: string, instance: string, extra: Record<string, unknown> = {}) =>
+  auditLogEvent({ projectId, zone: ZONE, methodName, instance, extra });
 
 async function deliver(event: unknown, contentType = 'application/cloudevents+json') {
   const res = await fetch(url, {

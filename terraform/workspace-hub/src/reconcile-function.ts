@@ -58,6 +58,8 @@ export function defineReconcileFunction(
     serviceConfig: {
       serviceAccountEmail: ids.reconcile.email,
       ingressSettings: 'ALLOW_INTERNAL_ONLY',
+      // A Kubernetes quantity: 256·10⁶ bytes. functions/test/package.test.ts holds the packaged
+      // bundle's peak RSS on its first event (≈120 MiB: reads by plain REST, no Compute client) ×1.5 to it.
       availableMemory: '256M',
       timeoutSeconds: 60,
       minInstanceCount: 0,
