@@ -91,6 +91,8 @@ export async function startTestHub(
     HUB_COMPUTE_ENDPOINT: fake.endpoint,
     HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
     ...door?.containerEnv,
+    // The front door stands in for the service URL: agents mint their tokens for it.
+    ...(door ? { HUB_URL: door.url } : {}),
     ...env,
   });
   const driver: ComputeDriver = createGceDriver({
@@ -150,7 +152,7 @@ export async function startTestHub(
       } catch {}
       return { status: res.status, body, headers: res.headers };
     },
-    identityToken(ws, aud = HUB_URL) {
+    identityToken(ws, aud = config.HUB_URL ?? HUB_URL) {
       return google.sign(
         googleClaims(aud, {
           sub: '1234567890',
