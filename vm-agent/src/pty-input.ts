@@ -1,5 +1,4 @@
 import { writeSync } from 'node:fs';
-import type { IPty } from 'node-pty';
 
 /**
  * Writes keystrokes to a pty master straight away. node-pty queues every write
@@ -12,7 +11,7 @@ export class PtyInput {
   private timer: NodeJS.Timeout | null = null;
   private readonly fd: number | undefined;
 
-  constructor(private readonly pty: IPty) {
+  constructor(private readonly pty: { write(data: Buffer): void }) {
     const fd = (pty as unknown as { fd?: unknown }).fd;
     this.fd = typeof fd === 'number' ? fd : undefined;
   }

@@ -1,4 +1,4 @@
-import nodePty, { type IPty } from 'node-pty';
+import nodePty from 'node-pty';
 import type { Activity } from './activity.js';
 import { PtyInput } from './pty-input.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -7,6 +7,18 @@ import { sshSignalName } from './signals.js';
 export interface TerminalSize {
   cols: number;
   rows: number;
+}
+
+/** What a session needs of its pty (node-pty's IPty spawned with `encoding: null`). */
+export interface Terminal {
+  readonly pid: number;
+  onData(listener: (data: Buffer) => void): unknown;
+  onExit(listener: (e: { exitCode: number; signal?: number }) => void): unknown;
+  write(data: Buffer): void;
+  resize(cols: number, rows: number): void;
+  pause(): void;
+  resume(): void;
+  kill(signal?: string): void;
 }
 
 /** One client's view of a session (an SSH channel). */
@@ -45,7 +57,7 @@ export class Session {
 
   constructor(
     readonly name: string,
-    private readonly pty: IPty,
+    private readonly pty: Terminal,
     scrollbackBytes: number,
     size: TerminalSize,
     private readonly activity: Activity,
@@ -54,7 +66,7 @@ export class Session {
     this.scrollback = new RingBuffer(scrollbackBytes);
     this.keystrokes = new PtyInput(pty);
     this.size = size;
-    (pty.onData as unknown as (cb: (d: Buffer) => void) => void)((data) => this.output(data));
+    pty.onData((data) => this.output(data));
     pty.onExit(({ exitCode, signal }) => {
       const sig = signal ? sshSignalName(signal) : null;
       this.exitStatus = { code: sig ? null : exitCode, signal: sig };
@@ -187,6 +199,7 @@ export class SessionManager {
     if (existing) return { session: existing, created: false };
     if (!SESSION_NAME.test(name)) throw new Error(`invalid session name "${name}"`);
     const initial = { cols: clamp(size?.cols ?? 80), rows: clamp(size?.rows ?? 24) };
+    // With `encoding: null` node-pty hands out Buffers, which its typings do not say.
     const pty = nodePty.spawn(this.opts.shell, ['-l'], {
       name: term ?? 'xterm-256color',
       cols: initial.cols,
@@ -194,7 +207,7 @@ export class SessionManager {
       cwd: this.opts.home,
       env: this.opts.env(name, term ?? 'xterm-256color'),
       encoding: null,
-    } as nodePty.IPtyForkOptions);
+    } as nodePty.IPtyForkOptions) as unknown as Terminal;
     const session = new Session(
       name,
       pty,
