@@ -70,6 +70,8 @@ beforeAll(async () => {
     googleCerts: async () => google.certs,
     log: createLogger((line) => hubLogs.push(line)),
   });
+  // The Compute client loads on first use (seconds on a busy machine): before the test's clock.
+  await deps.driver.list([ZONE], {});
   const app = createApp(deps);
   const port = Number(door.containerEnv.PORT);
   server = await new Promise<ServerType>((resolve) => {
@@ -117,8 +119,14 @@ describe('a workspace on a COS-like host', () => {
       expect(r.code, `wsh ${args.join(' ')}: ${r.stderr}`).toBe(0);
       return r.stdout;
     };
-    await wsh(['login', '--dev', 'ada@example.com']);
-    const created = JSON.parse(await wsh(['create', '--no-wait', '--json']));
+    const asAda = { authorization: 'Bearer dev:ada@example.com' };
+    const answer = await fetch(`${hubUrl}/workspaces`, {
+      method: 'POST',
+      headers: { ...asAda, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(answer.status).toBe(202);
+    const created = (await answer.json()) as { id: string; instance_name: string };
 
     const sent = fake.instance(created.instance_name)?.resource as {
       metadata: { items: { key: string; value: string }[] };
@@ -142,9 +150,7 @@ describe('a workspace on a COS-like host', () => {
       let status = '';
       for (const until = Date.now() + 20_000; status !== 'READY' && Date.now() < until; ) {
         await new Promise((r) => setTimeout(r, 250));
-        const res = await fetch(`${hubUrl}/workspaces/${created.id}/status`, {
-          headers: { authorization: 'Bearer dev:ada@example.com' },
-        });
+        const res = await fetch(`${hubUrl}/workspaces/${created.id}/status`, { headers: asAda });
         status =
           ((await res.json()) as { workspace?: { status?: string } }).workspace?.status ?? '';
       }

@@ -53,8 +53,8 @@ interface Started {
   output: () => string;
 }
 
-/** Spawns `argv`, resolving once it prints `ready` (or at once with `waitReady` false). */
-async function startProcess(argv: string[], waitReady: boolean): Promise<Started> {
+/** Spawns `argv`, resolving once its stdout shows `marker`; rejects if it exits or takes too long. */
+async function startProcess(argv: string[], marker: string, timeoutMs = 15_000): Promise<Started> {
   const [command = '', ...args] = argv;
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
@@ -64,24 +64,26 @@ async function startProcess(argv: string[], waitReady: boolean): Promise<Started
   child.stderr?.on('data', (d) => {
     output += d;
   });
-  if (waitReady) {
+  const what = argv.find((arg) => arg.endsWith('-main.js')) ?? command;
+  try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${args.at(-2)} not ready: ${output}`)),
-        15_000,
+        () => reject(new Error(`${what}: no "${marker.trim()}" in ${timeoutMs} ms: ${output}`)),
+        timeoutMs,
       );
-      const check = () => {
-        if (output.includes('ready\n')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', check);
+      child.stdout?.on('data', () => {
+        if (!output.includes(marker)) return;
+        clearTimeout(timer);
+        resolve();
+      });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${argv.join(' ').slice(0, 200)} exited ${code}: ${output}`));
+        reject(new Error(`${what} exited ${code}: ${output}`));
       });
     });
+  } catch (err) {
+    await stop(child);
+    throw err;
   }
   return { child, output: () => output };
 }
@@ -138,7 +140,7 @@ export async function bootCosHost(opts: CosHostOptions): Promise<CosHost> {
     ];
     const vmBridges = await startProcess(
       network.exec(network.vm, [process.execPath, `${DIST}bridge-main.js`, JSON.stringify(vmSide)]),
-      true,
+      'ready\n',
     );
     cleanups.push(() => stop(vmBridges.child));
 
@@ -153,7 +155,7 @@ export async function bootCosHost(opts: CosHostOptions): Promise<CosHost> {
         `${DIST}bridge-main.js`,
         JSON.stringify(relaySide),
       ]),
-      true,
+      'ready\n',
     );
     cleanups.push(() => stop(relayBridges.child));
     const iapPaths = new Map<number, number>();
@@ -195,7 +197,9 @@ export async function bootCosHost(opts: CosHostOptions): Promise<CosHost> {
         `${DIST}boot-main.js`,
         JSON.stringify(config),
       ]),
-      false,
+      // cloud-init's final stage done; what runcmd started (the agent) keeps running.
+      'cos-host: runcmd exited',
+      60_000,
     );
     cleanups.push(() => stop(boot.child));
 
