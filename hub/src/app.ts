@@ -1,10 +1,12 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { Health, HubError } from '@workspace-hub/core';
+import { Health, HubError, SYNC_MAX_BYTES } from '@workspace-hub/core';
 import { HTTPException } from 'hono/http-exception';
+import { agentAuthentication } from './auth/agent-middleware.js';
 import { authenticate } from './auth/middleware.js';
 import type { HubDeps } from './deps.js';
 import type { HubEnv } from './env.js';
-import { problemResponse, validationError } from './http/problem.js';
+import { type BodyLimit, limitBodies } from './http/body-limit.js';
+import { problemResponse, RequestRefused, validationError } from './http/problem.js';
 import { requestLog } from './http/request-log.js';
 import { registerAgentRoutes } from './routes/agent.js';
 import { registerCleanupRoute } from './routes/cleanup.js';
@@ -27,6 +29,42 @@ const healthRoute = createRoute({
   },
 });
 
+const KiB = 1024;
+/** Bodies are small JSON documents; only a settings blob is large. */
+const BODY_LIMITS: BodyLimit[] = [
+  // JSON may spell each byte of the content as \u00XX.
+  { prefix: '/me/sync/', maxBytes: 6 * SYNC_MAX_BYTES + 4 * KiB },
+  { prefix: '/me/keys/', maxBytes: 128 * KiB },
+  { prefix: '/workspaces', maxBytes: 64 * KiB },
+];
+const DEFAULT_BODY_LIMIT = 16 * KiB;
+
+/** What Hono and its validators throw about the request itself, as problems of ours. */
+function fromHttpException(err: HTTPException): HubError | RequestRefused | null {
+  switch (err.status) {
+    case 400:
+      return new HubError(
+        'invalid_argument',
+        `body: ${err.message}`,
+        { field: 'body' },
+        { cause: err },
+      );
+    case 413:
+      return new RequestRefused('payload_too_large', `body: ${err.message}`, 'body', {
+        cause: err,
+      });
+    case 415:
+      return new RequestRefused(
+        'unsupported_media_type',
+        'content-type: send the body as application/json',
+        'content-type',
+        { cause: err },
+      );
+    default:
+      return null;
+  }
+}
+
 /** The hub's HTTP app: composed middleware, then the routes of each area. */
 export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   const app = new OpenAPIHono<HubEnv>({
@@ -41,6 +79,9 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   app.use('/workspaces/*', auth);
   app.use('/me', auth);
   app.use('/me/*', auth);
+  app.use('/agent/*', agentAuthentication(deps));
+  // After authentication, so an unauthenticated body is never read.
+  app.use('*', limitBodies(BODY_LIMITS, DEFAULT_BODY_LIMIT));
 
   app.openapi(healthRoute, (c) => c.json({ ok: true, version: HUB_VERSION }, 200));
   registerWorkspaceRoutes(app, deps);
@@ -72,12 +113,9 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
     problemResponse(c, new HubError('not_found', `no route for ${c.req.method} ${c.req.path}`)),
   );
   app.onError((err, c) => {
-    if (err instanceof HubError) return problemResponse(c, err);
-    if (err instanceof HTTPException && err.status === 400)
-      return problemResponse(
-        c,
-        new HubError('invalid_argument', `body: ${err.message}`, { field: 'body' }),
-      );
+    if (err instanceof HubError || err instanceof RequestRefused) return problemResponse(c, err);
+    const refused = err instanceof HTTPException ? fromHttpException(err) : null;
+    if (refused) return problemResponse(c, refused);
     c.get('log').error('unhandled error', {
       error: err instanceof Error ? err.stack : String(err),
     });

@@ -1,3 +1,4 @@
+import type { Workspace } from '@workspace-hub/core';
 import type { Identity } from './auth/identity.js';
 import type { Logger } from './log.js';
 
@@ -5,6 +6,8 @@ import type { Logger } from './log.js';
 export interface HubEnv {
   Variables: {
     identity: Identity;
+    /** The workspace an agent callback authenticated as (`/agent/*`). */
+    agentWorkspace: Workspace;
     log: Logger;
   };
 }

@@ -16,6 +16,8 @@ function callerOf(payload: { sub?: string; email?: string; email_verified?: bool
   return { sub: payload.sub, email: payload.email.toLowerCase() };
 }
 
+const MAX_EMAIL_LENGTH = 254;
+
 /** `Authorization: Bearer dev:<email>`, for local mode only (config refuses it on Cloud Run). */
 export function devVerifier(): Verifier {
   return async (c) => {
@@ -26,6 +28,13 @@ export function devVerifier(): Verifier {
     const m = token.match(/^dev:([^@\s]+@[^@\s]+)$/);
     if (!m) throw new HubError('unauthenticated', 'dev tokens look like dev:you@example.com');
     const email = m[1]!.toLowerCase();
+    // No mailbox is longer (RFC 5321), and Firestore cannot query by a value over 1500 bytes.
+    if (email.length > MAX_EMAIL_LENGTH)
+      throw new HubError(
+        'invalid_argument',
+        `authorization: a dev email has at most ${MAX_EMAIL_LENGTH} characters`,
+        { field: 'authorization' },
+      );
     return { sub: `dev:${email}`, email };
   };
 }

@@ -16,7 +16,43 @@ const TITLES: Record<ErrorCode, string> = {
   internal: 'Internal error',
 };
 
-export function problemOf(err: HubError): Problem {
+const REFUSAL_TITLES = {
+  payload_too_large: 'Request body too large',
+  unsupported_media_type: 'Unsupported media type',
+} as const;
+const REFUSAL_STATUS = { payload_too_large: 413, unsupported_media_type: 415 } as const;
+
+/**
+ * A refusal of the HTTP request itself (its size, its media type) before
+ * anything it asks is looked at: the hub's own, so its status lives here,
+ * not among the domain's error codes.
+ */
+export class RequestRefused extends Error {
+  constructor(
+    readonly code: keyof typeof REFUSAL_STATUS,
+    message: string,
+    readonly field: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RequestRefused';
+  }
+
+  get status(): number {
+    return REFUSAL_STATUS[this.code];
+  }
+}
+
+export function problemOf(err: HubError | RequestRefused): Problem {
+  if (err instanceof RequestRefused)
+    return {
+      type: `https://workspace-hub.dev/problems/${err.code}`,
+      title: REFUSAL_TITLES[err.code],
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+      field: err.field,
+    };
   const p: Problem = {
     type: `https://workspace-hub.dev/problems/${err.code}`,
     title: TITLES[err.code],
@@ -30,8 +66,9 @@ export function problemOf(err: HubError): Problem {
   return p;
 }
 
-export function problemResponse(c: Context, err: HubError): Response {
-  return c.body(JSON.stringify(problemOf(err)), ERROR_STATUS[err.code] as ContentfulStatusCode, {
+export function problemResponse(c: Context, err: HubError | RequestRefused): Response {
+  const problem = problemOf(err);
+  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
     'content-type': 'application/problem+json',
   });
 }

@@ -9,7 +9,6 @@ import {
   parsePublicKey,
   type Workspace,
 } from '@workspace-hub/core';
-import { authenticateAgent } from '../auth/agent.js';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
 import { json, problemResponses } from './schemas.js';
@@ -71,7 +70,7 @@ function sameWorkspace(ws: Workspace, bodyId: string) {
 
 export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
   app.openapi(readyRoute, async (c) => {
-    const ws = await authenticateAgent(deps, c);
+    const ws = c.get('agentWorkspace');
     const body = c.req.valid('json');
     sameWorkspace(ws, body.workspace_id);
     if (
@@ -116,7 +115,7 @@ export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): vo
   });
 
   app.openapi(heartbeatRoute, async (c) => {
-    const ws = await authenticateAgent(deps, c);
+    const ws = c.get('agentWorkspace');
     const body = c.req.valid('json');
     sameWorkspace(ws, body.workspace_id);
     const now = deps.now();
@@ -139,7 +138,7 @@ export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): vo
   });
 
   app.openapi(keysRoute, async (c) => {
-    const ws = await authenticateAgent(deps, c);
+    const ws = c.get('agentWorkspace');
     const [own, admins] = await Promise.all([
       deps.keys.listByOwner(ws.owner_id),
       deps.keys.listByEmails(deps.config.HUB_ADMINS.map((e) => e.toLowerCase())),

@@ -12,6 +12,8 @@ export const problemResponses = {
   403: { description: 'Not allowed', content: problemContent },
   404: { description: 'No such workspace (or not yours)', content: problemContent },
   409: { description: 'Not allowed in the current status', content: problemContent },
+  413: { description: 'Request body too large', content: problemContent },
+  415: { description: 'Body not sent as application/json', content: problemContent },
   429: { description: 'Quota exceeded', content: problemContent },
   502: { description: 'Compute Engine error', content: problemContent },
   503: { description: 'Compute Engine unavailable', content: problemContent },

@@ -1,0 +1,32 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { HubEnv } from '../env.js';
+import { RequestRefused } from './problem.js';
+
+/** The most bytes a request body may have under a path prefix. */
+export interface BodyLimit {
+  prefix: string;
+  maxBytes: number;
+}
+
+/**
+ * Refuses a body over its route's limit with a 413 before it is parsed: by
+ * its Content-Length when it has one, else while it streams in (Hono's
+ * `bodyLimit`), so no request makes the hub hold more than the limit.
+ */
+export function limitBodies(
+  limits: readonly BodyLimit[],
+  fallbackBytes: number,
+): MiddlewareHandler<HubEnv> {
+  const make = (maxBytes: number) =>
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: () => {
+        throw new RequestRefused('payload_too_large', `body: at most ${maxBytes} bytes`, 'body');
+      },
+    });
+  const rules = limits.map((l) => ({ prefix: l.prefix, check: make(l.maxBytes) }));
+  const fallback = make(fallbackBytes);
+  return (c, next) =>
+    (rules.find((r) => c.req.path.startsWith(r.prefix))?.check ?? fallback)(c, next);
+}
