@@ -64,6 +64,9 @@ describe('node hub/dist/main.js', () => {
       }).catch(() => undefined);
     }
     expect(listed?.status).toBe(200);
+    // Dev identities are anyone's for the asking: the hub answers on 127.0.0.1 and nowhere else
+    // (127.0.0.2 reaches a server bound to every interface, not one bound to 127.0.0.1).
+    await expect(fetch(`http://127.0.0.2:${port}/health`)).rejects.toThrow();
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     const lines = p
