@@ -4,6 +4,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/
 import { TerraformIterator } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { Apis } from './apis.js';
+import type { WorkspaceNetwork } from './network.js';
 import type { Variables } from './variables.js';
 
 /** Source range of IAP TCP forwarding: the only way in to a workspace's agent. */
@@ -11,11 +12,16 @@ export const IAP_RANGE = '35.235.240.0/20';
 /** The gce driver tags every workspace VM with this. */
 export const WORKSPACE_NETWORK_TAG = 'workspace-hub';
 
-export function defineIapAccess(scope: Construct, vars: Variables, apis: Apis) {
+export function defineIapAccess(
+  scope: Construct,
+  vars: Variables,
+  apis: Apis,
+  network: WorkspaceNetwork,
+) {
   new ComputeFirewall(scope, 'iap_to_agent', {
     project: vars.project.stringValue,
     name: '${var.service_name}-allow-iap-agent',
-    network: vars.network.stringValue,
+    network: network.networkName,
     direction: 'INGRESS',
     sourceRanges: [IAP_RANGE],
     targetTags: [WORKSPACE_NETWORK_TAG],

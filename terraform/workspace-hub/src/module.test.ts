@@ -216,6 +216,7 @@ describe('the committed Terraform module', () => {
         'HUB_WORKSPACE_SECRET_NAMES',
         'HUB_NETWORK',
         'HUB_SUBNETWORK',
+        'HUB_WORKSPACE_EXTERNAL_IP',
         'HUB_IDLE_TIMEOUT_MINUTES',
         'HUB_MAX_EXTEND_MINUTES',
         'HUB_RETENTION_DAYS',
@@ -294,6 +295,54 @@ describe('the committed Terraform module', () => {
     expect(validation.condition).toContain('allUsers');
   });
 
+  it('gives workspaces no external IP by default: egress through Cloud NAT, Google APIs privately', () => {
+    expect(variables.workspace_external_ip?.default).toBe(false);
+    const env = main.locals.hub_environment as Record<string, string>;
+    expect(env.HUB_WORKSPACE_EXTERNAL_IP).toBe('${var.workspace_external_ip ? "true" : "false"}');
+    expect(env.HUB_NETWORK).toBe('${local.workspace_network_name}');
+    expect(env.HUB_SUBNETWORK).toBe('${local.workspace_subnetwork_name}');
+    // Made unless the caller names an existing network (its egress is then the caller's).
+    expect(variables.network?.default).toBe('');
+    const whenCreated = '${var.network == "" ? 1 : 0}';
+    expect(resource('google_compute_network', 'workspace_network')).toMatchObject({
+      count: whenCreated,
+      auto_create_subnetworks: false,
+    });
+    expect(resource('google_compute_subnetwork', 'workspace_subnet')).toMatchObject({
+      count: whenCreated,
+      region: '${var.region}',
+      private_ip_google_access: true,
+    });
+    expect(resource('google_compute_router_nat', 'workspace_nat')).toMatchObject({
+      count: whenCreated,
+      router: '${google_compute_router.workspace_router[0].name}',
+      source_subnetwork_ip_ranges_to_nat: 'LIST_OF_SUBNETWORKS',
+      subnetwork: [
+        {
+          name: '${google_compute_subnetwork.workspace_subnet[0].id}',
+          source_ip_ranges_to_nat: ['ALL_IP_RANGES'],
+        },
+      ],
+    });
+    expect(main.locals.workspace_network_name).toBe(
+      '${var.network != "" ? var.network : google_compute_network.workspace_network[0].name}',
+    );
+    // Ingress stays one rule: IAP to the agent port.
+    expect(resourcesOf('google_compute_firewall')).toHaveLength(1);
+  });
+
+  it('sizes the hub from its measured memory, with startup CPU boost', () => {
+    const container = (
+      resource('google_cloud_run_v2_service', 'hub').template as { containers: Block[] }
+    ).containers[0]!;
+    expect(container.resources).toEqual({
+      limits: { memory: '${var.hub_memory}', cpu: '${var.hub_cpu}' },
+      cpu_idle: true,
+      startup_cpu_boost: true,
+    });
+    expect(variables.hub_cpu?.default).toBe('1');
+  });
+
   it('calls POST /cleanup on schedule with an OIDC token for the hub URL', () => {
     const job = resource('google_cloud_scheduler_job', 'cleanup');
     expect(job.schedule).toBe('${var.cleanup_schedule}');
@@ -310,7 +359,7 @@ describe('the committed Terraform module', () => {
   it('opens only the agent port, only to IAP, only on workspace VMs, and lets the team tunnel', () => {
     expect(resource('google_compute_firewall', 'iap_to_agent')).toMatchObject({
       direction: 'INGRESS',
-      network: '${var.network}',
+      network: '${local.workspace_network_name}',
       source_ranges: ['35.235.240.0/20'],
       target_tags: ['workspace-hub'],
       allow: [{ protocol: 'tcp', ports: ['${tostring(var.agent_port)}'] }],

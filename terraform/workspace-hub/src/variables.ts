@@ -169,14 +169,34 @@ export function defineVariables(scope: Construct) {
     network: v(
       'network',
       'string',
-      'VPC network of workspace VMs (HUB_NETWORK) and of the IAP firewall rule.',
-      { default: 'default' },
+      'Existing VPC network of workspace VMs (HUB_NETWORK), whose egress you provide. Empty: the module creates one with a subnet in region, Private Google Access and Cloud NAT.',
+      { default: '' },
     ),
     subnetwork: v(
       'subnetwork',
       'string',
-      'Subnetwork of workspace VMs (HUB_SUBNETWORK); empty lets Compute Engine choose (auto-mode networks).',
+      'Subnetwork of workspace VMs in an existing network (HUB_SUBNETWORK); empty lets Compute Engine choose (auto-mode networks).',
       { default: '' },
+    ),
+    subnetRange: v(
+      'subnet_range',
+      'string',
+      'IP range of the subnet the module creates when network is empty.',
+      {
+        default: '10.20.0.0/20',
+        validation: [
+          {
+            condition: 'can(cidrhost(var.subnet_range, 0))',
+            errorMessage: 'subnet_range must be a CIDR range like 10.20.0.0/20.',
+          },
+        ],
+      },
+    ),
+    workspaceExternalIp: v(
+      'workspace_external_ip',
+      'bool',
+      'Give workspace VMs an ephemeral external IP (HUB_WORKSPACE_EXTERNAL_IP). Off by default: they reach Google and the internet through Cloud NAT; ingress is IAP only either way.',
+      { default: false },
     ),
     agentPort: v(
       'agent_port',
@@ -218,6 +238,29 @@ export function defineVariables(scope: Construct) {
       'string',
       'GCS object (zip) of the functions package in function_source_bucket.',
     ),
+    hubMemory: v(
+      'hub_memory',
+      'string',
+      'Memory limit of a hub instance on Cloud Run (Mi or Gi).',
+      {
+        default: '1Gi',
+        validation: [
+          {
+            condition: 'can(regex("^[1-9][0-9]*(Mi|Gi)$", var.hub_memory))',
+            errorMessage: 'hub_memory must be like 512Mi or 1Gi.',
+          },
+        ],
+      },
+    ),
+    hubCpu: v('hub_cpu', 'string', 'vCPUs of a hub instance on Cloud Run.', {
+      default: '1',
+      validation: [
+        {
+          condition: 'contains(["1", "2", "4", "8"], var.hub_cpu)',
+          errorMessage: 'hub_cpu must be 1, 2, 4 or 8.',
+        },
+      ],
+    }),
     hubMaxInstances: v('hub_max_instances', 'number', 'Upper bound of hub Cloud Run instances.', {
       default: 3,
     }),
