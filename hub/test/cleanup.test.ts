@@ -215,6 +215,13 @@ describe('POST /cleanup', () => {
       });
       expect(r.status, what).toBe(code);
     }
+    // Behind Cloud Run IAM the Scheduler's token arrives stripped, which only cloud-run-iam trusts.
+    const [header, payload] = schedulerToken().split('.');
+    const stripped = await hub.call('POST', '/cleanup', {
+      headers: { authorization: `Bearer ${header}.${payload}.SIGNATURE_REMOVED_BY_GOOGLE` },
+    });
+    expect(stripped.status).toBe(401);
+    expect(stripped.body.detail).toContain('HUB_AUTH=cloud-run-iam');
     expect((await hub.call('POST', '/cleanup', { as: ALICE })).status).toBe(403);
     expect((await hub.call('POST', '/cleanup', { as: ADMIN })).status).toBe(200);
     expect((await hub.call('POST', '/cleanup')).status).toBe(401);
