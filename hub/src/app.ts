@@ -98,7 +98,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
     type: 'http',
     scheme: 'bearer',
     description:
-      'The VM instance identity token (or, locally, the workspace agent token) plus X-Workspace-Id',
+      'The VM instance identity token (or, locally, the workspace agent token) plus X-Workspace-Id. Behind Cloud Run send the identity token in X-Serverless-Authorization too: Cloud Run checks that copy and removes its signature, and passes Authorization on untouched for the hub to verify.',
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
