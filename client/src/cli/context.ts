@@ -1,5 +1,5 @@
 import { clientEnv } from '../env.js';
-import { devTokenProvider, googleIdTokenProvider } from '../sdk/auth.js';
+import { devTokenProvider, googleIdTokenProvider, type TokenProvider } from '../sdk/auth.js';
 import { HubClient } from '../sdk/hub-client.js';
 import { CliConfig, type HubEntry } from './config.js';
 import { CliError } from './errors.js';
@@ -15,6 +15,10 @@ export interface CliContext {
   hubName: string;
   hub: HubEntry;
   client: HubClient;
+  /** The bearer token the client sends: `dev:<email>` on local hubs, else a Google ID token. */
+  token: TokenProvider;
+  /** The dev identity (local hubs), or null when Google credentials are used. */
+  devEmail: string | null;
   /**
    * How ssh reaches agents: straight to 127.0.0.1 (local hubs, the default with a dev
    * identity) or through the IAP tunnel (real hubs). `WSH_TRANSPORT=direct|iap` overrides.
@@ -72,6 +76,8 @@ export function createContext(flags: GlobalFlags): CliContext {
     hubName: name,
     hub: entry,
     client: new HubClient({ url: entry.url, token }),
+    token,
+    devEmail: devEmail || null,
     local: transportOf(Boolean(devEmail)) === 'direct',
     deviceId: config.deviceId(),
     json: Boolean(flags.json),

@@ -45,10 +45,11 @@ describe('wsh doctor on a local hub', () => {
     const r = await doctor(MEMBER);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(
+    expect(lines[0]).toMatch(/^ok +\d+\.\ds {2}credentials dev identity member@example\.com/);
+    expect(lines[1]).toMatch(
       /^ok +\d+\.\ds {2}hub +http:\/\/127\.0\.0\.1:\d+ answers, hub \S+, wsh \S+$/,
     );
-    expect(lines[1]).toMatch(/^ok .* identity +member@example\.com \(not an admin\)$/);
+    expect(lines[2]).toMatch(/^ok .* identity +member@example\.com \(not an admin\)$/);
     expect(r.stdout).toMatch(/^warn .* device key +no key for device/m);
     expect(r.stdout).toContain('check: `wsh keys`');
     expect(r.stdout).toMatch(/^skip .* tunnel +no READY workspace/m);
@@ -86,7 +87,27 @@ describe('wsh doctor on a local hub', () => {
     expect(s.tunnel).toMatchObject({ status: 'skip' });
   });
 
-  it('fails at the first check, saying where to look, when nothing answers at the URL', async () => {
+  it('fails at the credentials, saying how to get them, with no Google identity at all', async () => {
+    const r = await runWsh(['doctor', '--json'], {
+      configDir: join(dir, 'nobody'),
+      hub: hub.url,
+      env: {
+        WSH_DEV_EMAIL: '',
+        GOOGLE_APPLICATION_CREDENTIALS: '',
+        CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
+      },
+    });
+    expect(r.code).toBe(1);
+    const s = steps(r.stdout);
+    expect(s.credentials).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('no Google credentials'),
+      hint: expect.stringContaining('gcloud auth login'),
+    });
+    expect(s.hub).toMatchObject({ status: 'skip', detail: 'needs credentials' });
+  });
+
+  it('fails at the hub, saying where to look, when nothing answers at the URL', async () => {
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const r = await doctor(MEMBER, [], nowhere);
     expect(r.code).toBe(1);

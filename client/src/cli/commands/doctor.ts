@@ -1,5 +1,11 @@
 import { createContext } from '../context.js';
-import { deviceKeyStep, hubStep, identityStep, tunnelStep } from '../doctor/checks.js';
+import {
+  credentialsStep,
+  deviceKeyStep,
+  hubStep,
+  identityStep,
+  tunnelStep,
+} from '../doctor/checks.js';
 import { lifecycleSteps } from '../doctor/lifecycle.js';
 import { stepLine, summaryLine } from '../doctor/report.js';
 import { runStep, type StepResult, skipped } from '../doctor/step.js';
@@ -18,12 +24,15 @@ export const doctor: Command = {
       if (!ctx.json) process.stdout.write(`${stepLine(r)}\n`);
     };
 
-    const hub = await runStep(hubStep(ctx));
+    const credentials = await runStep(credentialsStep(ctx));
+    report(credentials);
+    const hub =
+      credentials.status === 'fail'
+        ? skipped('hub', 'needs credentials')
+        : await runStep(hubStep(ctx));
     report(hub);
     const identity =
-      hub.status === 'fail'
-        ? skipped('identity', 'the hub failed')
-        : await runStep(identityStep(ctx));
+      hub.status !== 'ok' ? skipped('identity', 'needs the hub') : await runStep(identityStep(ctx));
     report(identity);
     const usable = identity.status === 'ok';
     for (const step of [deviceKeyStep(ctx), tunnelStep(ctx)])

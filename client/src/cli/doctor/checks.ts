@@ -9,6 +9,23 @@ import type { Step } from './step.js';
 
 const BANNER_TIMEOUT_MS = 15_000;
 
+/** The token every call carries: without one even `/health` is refused by Cloud Run. */
+export function credentialsStep(ctx: CliContext): Step {
+  return {
+    name: 'credentials',
+    async run() {
+      await ctx.token();
+      return {
+        detail: ctx.devEmail
+          ? `dev identity ${ctx.devEmail} (local hubs only)`
+          : `a Google ID token for ${ctx.hub.url}`,
+      };
+    },
+    hint: () =>
+      '`gcloud auth login` (a user account), or GOOGLE_APPLICATION_CREDENTIALS naming a service account key; on a local hub, `wsh login --dev EMAIL`',
+  };
+}
+
 /** Why the hub answered as it did: Cloud Run's front door or the hub itself. */
 function hubHint(err: unknown, url: string): string {
   if (err instanceof HubApiError) {

@@ -8,8 +8,8 @@ function seconds(ms: number): string {
 
 /** One step as the human report prints it: status, time, name, detail, then what to check. */
 export function stepLine(r: StepResult): string {
-  const line = `${MARK[r.status]} ${seconds(r.ms)}  ${r.step.padEnd(10)} ${r.detail}`;
-  return r.hint && r.status !== 'ok' ? `${line}\n${' '.repeat(20)}check: ${r.hint}` : line;
+  const line = `${MARK[r.status]} ${seconds(r.ms)}  ${r.step.padEnd(11)} ${r.detail}`;
+  return r.hint && r.status !== 'ok' ? `${line}\n${' '.repeat(21)}check: ${r.hint}` : line;
 }
 
 export function summaryLine(results: StepResult[]): string {
