@@ -6,11 +6,18 @@ import { authenticate } from './auth/middleware.js';
 import type { HubDeps } from './deps.js';
 import type { HubEnv } from './env.js';
 import { type BodyLimit, limitBodies } from './http/body-limit.js';
-import { problemResponse, RequestRefused, validationError } from './http/problem.js';
+import {
+  firestoreUnavailable,
+  isFirestoreUnreachable,
+  problemResponse,
+  RequestRefused,
+  validationError,
+} from './http/problem.js';
 import { requestLog } from './http/request-log.js';
 import { registerAgentRoutes } from './routes/agent.js';
 import { registerCleanupRoute } from './routes/cleanup.js';
 import { registerMeRoutes } from './routes/me.js';
+import { problemResponses } from './routes/schemas.js';
 import { registerWorkspaceRoutes } from './routes/workspaces.js';
 import { HUB_VERSION } from './version.js';
 
@@ -18,14 +25,21 @@ const healthRoute = createRoute({
   method: 'get',
   path: '/health',
   tags: ['operations'],
-  summary: 'Liveness; no auth, no Firestore',
+  summary:
+    'Liveness: 200 while the process serves, whatever Firestore does; `firestore` says what the last check found',
   responses: {
-    200: {
-      description: 'Up',
-      content: {
-        'application/json': { schema: Health },
-      },
-    },
+    200: { description: 'Up', content: { 'application/json': { schema: Health } } },
+  },
+});
+
+const readyRoute = createRoute({
+  method: 'get',
+  path: '/ready',
+  tags: ['operations'],
+  summary: 'Readiness: 200 when Firestore answers (checked within 2 s), else 503',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: Health } } },
+    503: problemResponses[503],
   },
 });
 
@@ -83,7 +97,16 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   // After authentication, so an unauthenticated body is never read.
   app.use('*', limitBodies(BODY_LIMITS, DEFAULT_BODY_LIMIT));
 
-  app.openapi(healthRoute, (c) => c.json({ ok: true, version: HUB_VERSION }, 200));
+  app.openapi(healthRoute, (c) => {
+    // Never waits on Firestore (a liveness probe must not fail over an outage);
+    // the check it starts updates what the next call says.
+    deps.firestore.check().catch(() => undefined);
+    return c.json({ ok: true, version: HUB_VERSION, firestore: deps.firestore.current }, 200);
+  });
+  app.openapi(readyRoute, async (c) => {
+    if (!(await deps.firestore.check())) throw firestoreUnavailable();
+    return c.json({ ok: true, version: HUB_VERSION, firestore: 'ok' as const }, 200);
+  });
   registerWorkspaceRoutes(app, deps);
   registerMeRoutes(app, deps);
   registerAgentRoutes(app, deps);
@@ -114,6 +137,10 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   );
   app.onError((err, c) => {
     if (err instanceof HubError || err instanceof RequestRefused) return problemResponse(c, err);
+    if (isFirestoreUnreachable(err)) {
+      deps.firestore.markUnavailable();
+      return problemResponse(c, firestoreUnavailable());
+    }
     const refused = err instanceof HTTPException ? fromHttpException(err) : null;
     if (refused) return problemResponse(c, refused);
     c.get('log').error('unhandled error', {

@@ -9,12 +9,15 @@ import type {
 } from '@workspace-hub/core';
 import type { CertSource, Verifier } from './auth/identity.js';
 import type { HubConfig } from './config.js';
+import type { FirestoreReadiness } from './firestore-readiness.js';
 import type { Logger } from './log.js';
 
 /** Everything the routes need, built once by `wiring.ts` (or a test). */
 export interface HubDeps {
   config: HubConfig;
   db: Firestore;
+  /** Whether Firestore answers (readiness, 503s during an outage). */
+  firestore: FirestoreReadiness;
   store: WorkspaceStore;
   keys: KeyStore;
   sync: SyncStore;

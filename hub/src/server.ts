@@ -4,6 +4,8 @@ import type { HubDeps } from './deps.js';
 import { createLogger } from './log.js';
 import { HUB_VERSION } from './version.js';
 
+const noop = () => undefined;
+
 export interface RunningHub {
   url: string;
   port: number;
@@ -21,24 +23,33 @@ export interface RunningHub {
 export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise<RunningHub> {
   const log = createLogger();
   const loading = (async () => {
-    const [{ buildDeps }, { createApp }] = await Promise.all([
+    const [{ buildDeps }, { createApp }, { guardFirestore }] = await Promise.all([
       import('./wiring.js'),
       import('./app.js'),
+      import('./http/firestore-guard.js'),
     ]);
     const deps: HubDeps = await buildDeps(config, { log });
-    return { deps, app: createApp(deps) };
+    // Warms the Firestore client while nothing waits on it yet (and learns its state).
+    deps.firestore.check().catch(noop);
+    const app = createApp(deps);
+    return { deps, fetch: guardFirestore(deps.firestore, async (req) => app.fetch(req), log) };
   })();
   loading.catch((err) => {
     log.error('hub failed to start', { error: err instanceof Error ? err.stack : String(err) });
   });
+  let loaded: Awaited<typeof loading> | null = null;
+  loading.then((l) => {
+    loaded = l;
+  }, noop);
+  // Until the app has loaded, Firestore's state is not known yet.
   const health = () =>
-    new Response(JSON.stringify({ ok: true, version: HUB_VERSION }), {
+    new Response(JSON.stringify({ ok: true, version: HUB_VERSION, firestore: 'unknown' }), {
       headers: { 'content-type': 'application/json' },
     });
   const fetch = async (req: Request) =>
-    new URL(req.url).pathname === '/health' && req.method === 'GET'
+    !loaded && new URL(req.url).pathname === '/health' && req.method === 'GET'
       ? health()
-      : (await loading).app.fetch(req);
+      : (await loading).fetch(req);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch, port: config.PORT, hostname }, () => resolve(s));
   });

@@ -19,6 +19,7 @@ import {
 } from './auth/verifiers.js';
 import type { HubConfig } from './config.js';
 import type { HubDeps } from './deps.js';
+import { FirestoreReadiness } from './firestore-readiness.js';
 import { buildInstanceExtras } from './instance-extras.js';
 import { createLogger } from './log.js';
 
@@ -93,6 +94,7 @@ export async function buildDeps(
   return {
     config,
     db,
+    firestore: FirestoreReadiness.of(db),
     store: new WorkspaceStore(db),
     keys: new KeyStore(db),
     sync: new SyncStore(db),

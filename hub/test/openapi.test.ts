@@ -42,6 +42,7 @@ describe('GET /openapi.json', () => {
         'GET /me/sync/{name}',
         'PUT /me/sync/{name}',
         'GET /health',
+        'GET /ready',
       ].sort(),
     );
   });

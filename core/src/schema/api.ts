@@ -90,7 +90,12 @@ export type Problem = z.infer<typeof Problem>;
 // Per-user resources (/me) and the vm-agent's callbacks: shared by the hub, the client and the agent.
 
 /** `GET /health`: liveness and the hub's version; no auth, no Firestore. */
-export const Health = z.object({ ok: z.boolean(), version: z.string() });
+export const Health = z.object({
+  ok: z.boolean(),
+  version: z.string(),
+  /** Whether the hub reached Firestore on its last try ('unknown' before the first). */
+  firestore: z.enum(['ok', 'unavailable', 'unknown']),
+});
 export type Health = z.infer<typeof Health>;
 
 /** `GET /me`: who the hub takes the caller for, after its verifier and allow-list. */

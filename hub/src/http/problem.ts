@@ -11,7 +11,7 @@ const TITLES: Record<ErrorCode, string> = {
   conflict: 'Conflict with the current state',
   precondition_failed: 'Precondition failed',
   quota_exceeded: 'Quota exceeded',
-  upstream_unavailable: 'Compute Engine is unavailable',
+  upstream_unavailable: 'A Google Cloud service is unavailable; try again shortly',
   upstream_error: 'Compute Engine error',
   internal: 'Internal error',
 };
@@ -66,12 +66,48 @@ export function problemOf(err: HubError | RequestRefused): Problem {
   return p;
 }
 
+/** What a 503 tells clients to wait before trying again (RFC 9110 Retry-After, seconds). */
+export const RETRY_AFTER_SECONDS = 5;
+
+function problemHeaders(problem: Problem): Record<string, string> {
+  return {
+    'content-type': 'application/problem+json',
+    ...(problem.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
+  };
+}
+
 export function problemResponse(c: Context, err: HubError | RequestRefused): Response {
   const problem = problemOf(err);
-  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
-    'content-type': 'application/problem+json',
+  return c.body(
+    JSON.stringify(problem),
+    problem.status as ContentfulStatusCode,
+    problemHeaders(problem),
+  );
+}
+
+/** The same answer outside a route (the server's guard, before the app has loaded). */
+export function problemFetchResponse(err: HubError | RequestRefused): Response {
+  const problem = problemOf(err);
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: problemHeaders(problem),
   });
 }
+
+/**
+ * gRPC codes the Firestore client ends a call with once its own retries of an
+ * unreachable Firestore ran out: DEADLINE_EXCEEDED (4) and UNAVAILABLE (14).
+ */
+const FIRESTORE_UNREACHABLE_CODES = new Set([4, 14]);
+
+/** Whether `err` is the Firestore client's way of saying Firestore cannot be reached. */
+export function isFirestoreUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && FIRESTORE_UNREACHABLE_CODES.has(code);
+}
+
+export const firestoreUnavailable = () =>
+  new HubError('upstream_unavailable', 'Firestore cannot be reached; try again shortly');
 
 /** A zod failure on request input, as a 400 that names the first offending field. */
 export function validationError(error: z.ZodError, where: string): HubError {

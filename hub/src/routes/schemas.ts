@@ -16,7 +16,10 @@ export const problemResponses = {
   415: { description: 'Body not sent as application/json', content: problemContent },
   429: { description: 'Quota exceeded', content: problemContent },
   502: { description: 'Compute Engine error', content: problemContent },
-  503: { description: 'Compute Engine unavailable', content: problemContent },
+  503: {
+    description: 'Firestore or Compute Engine unavailable; Retry-After says when to try again',
+    content: problemContent,
+  },
 } as const;
 
 export function json<T extends z.ZodType>(schema: T, description: string) {

@@ -1,0 +1,63 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Firestore } from '@google-cloud/firestore';
+
+export type FirestoreState = 'ok' | 'unavailable' | 'unknown';
+
+/** How long a readiness probe may take before Firestore counts as unavailable. */
+export const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * The same until Firestore has answered once in this process: the client's
+ * first call sets up its channel and credentials, which takes seconds on a
+ * cold instance and must not pass for an outage.
+ */
+export const FIRST_PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Whether the hub can reach Firestore. The client library retries an
+ * unreachable Firestore for about a minute before it fails a call, so the
+ * hub cannot learn it from a request's own call in time; it asks with a
+ * small read instead, bounded by PROBE_TIMEOUT_MS. One probe runs at a time:
+ * everyone asking meanwhile waits for that one. A probe that timed out keeps
+ * running, and its late success (the library's retries reaching a Firestore
+ * that is back) is what marks it reachable again.
+ */
+export class FirestoreReadiness {
+  private state: FirestoreState = 'unknown';
+  private probing: Promise<boolean> | null = null;
+  private answeredOnce = false;
+
+  constructor(private readonly probe: () => Promise<unknown>) {}
+
+  static of(db: Firestore): FirestoreReadiness {
+    return new FirestoreReadiness(() => db.collection('hub').doc('readiness').get());
+  }
+
+  /** What the last probe (or failed call) said, without asking. */
+  get current(): FirestoreState {
+    return this.state;
+  }
+
+  /** A call failed the way an unreachable Firestore fails calls. */
+  markUnavailable(): void {
+    this.state = 'unavailable';
+  }
+
+  /** Asks Firestore (or joins the probe under way); answers within PROBE_TIMEOUT_MS once warm. */
+  async check(): Promise<boolean> {
+    this.probing ??= this.probe().then(
+      () => this.settle(true),
+      () => this.settle(false),
+    );
+    const timeout = this.answeredOnce ? PROBE_TIMEOUT_MS : FIRST_PROBE_TIMEOUT_MS;
+    const ok = await Promise.race([this.probing, delay(timeout, false, { ref: false })]);
+    if (!ok) this.state = 'unavailable';
+    return ok;
+  }
+
+  private settle(ok: boolean): boolean {
+    this.probing = null;
+    this.state = ok ? 'ok' : 'unavailable';
+    if (ok) this.answeredOnce = true;
+    return ok;
+  }
+}
