@@ -3,7 +3,7 @@ import { HubError } from '../errors.js';
 import type { SshKey } from '../schema/api.js';
 import { parsePublicKey } from './ssh-public-key.js';
 
-const KEYS = 'ssh_keys';
+export const SSH_KEYS = 'ssh_keys';
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Users' SSH public keys, one per device. */
@@ -11,7 +11,9 @@ export class KeyStore {
   constructor(private readonly db: Firestore) {}
 
   private ref(ownerId: string, name: string) {
-    return this.db.collection(KEYS).doc(`${Buffer.from(ownerId).toString('base64url')}.${name}`);
+    return this.db
+      .collection(SSH_KEYS)
+      .doc(`${Buffer.from(ownerId).toString('base64url')}.${name}`);
   }
 
   async put(
@@ -50,7 +52,7 @@ export class KeyStore {
   }
 
   async listByOwner(ownerId: string): Promise<SshKey[]> {
-    const snap = await this.db.collection(KEYS).where('owner_id', '==', ownerId).get();
+    const snap = await this.db.collection(SSH_KEYS).where('owner_id', '==', ownerId).get();
     return snap.docs.map((d) => decode(d.data())).sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -59,7 +61,7 @@ export class KeyStore {
     const out: SshKey[] = [];
     for (let i = 0; i < emails.length; i += 30) {
       const snap = await this.db
-        .collection(KEYS)
+        .collection(SSH_KEYS)
         .where('owner_email', 'in', emails.slice(i, i + 30))
         .get();
       out.push(...snap.docs.map((d) => decode(d.data())));

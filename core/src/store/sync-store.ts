@@ -3,7 +3,7 @@ import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import { HubError } from '../errors.js';
 import type { SyncBlob } from '../schema/api.js';
 
-const SYNC = 'sync_blobs';
+export const SYNC_BLOBS = 'sync_blobs';
 export const SYNC_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 /** Firestore documents stop at 1 MiB; leave room for the other fields. */
 export const SYNC_MAX_BYTES = 512 * 1024;
@@ -17,7 +17,9 @@ export class SyncStore {
   constructor(private readonly db: Firestore) {}
 
   private ref(ownerId: string, name: string) {
-    return this.db.collection(SYNC).doc(`${Buffer.from(ownerId).toString('base64url')}.${name}`);
+    return this.db
+      .collection(SYNC_BLOBS)
+      .doc(`${Buffer.from(ownerId).toString('base64url')}.${name}`);
   }
 
   async get(ownerId: string, name: string): Promise<SyncBlob | null> {
@@ -76,7 +78,7 @@ export class SyncStore {
   }
 
   async list(ownerId: string): Promise<Omit<SyncBlob, 'content'>[]> {
-    const snap = await this.db.collection(SYNC).where('owner_id', '==', ownerId).get();
+    const snap = await this.db.collection(SYNC_BLOBS).where('owner_id', '==', ownerId).get();
     return snap.docs
       .map((d) => {
         const { content: _c, ...rest } = decode(d.data());

@@ -1,9 +1,15 @@
+import { Timestamp } from '@google-cloud/firestore';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHubError } from '../errors.js';
 import { newWorkspaceId } from '../ids.js';
 import type { Workspace } from '../schema/workspace.js';
-import { WorkspaceStore } from './workspace-store.js';
+import {
+  IDEMPOTENCY_KEY_EXPIRY_FIELD,
+  IDEMPOTENCY_KEY_TTL_MS,
+  IDEMPOTENCY_KEYS,
+  WorkspaceStore,
+} from './workspace-store.js';
 
 const { db } = testFirestore();
 const store = new WorkspaceStore(db);
@@ -96,6 +102,24 @@ describe('WorkspaceStore', () => {
     expect(again).toEqual({ workspace: a, created: false });
     const over = await store.create(b, { maxPerOwner: 1 }).catch((e) => e);
     expect(isHubError(over, 'quota_exceeded')).toBe(true);
+  });
+
+  it('lets an idempotency key expire: it carries the TTL field, and an expired key is not honoured', async () => {
+    const a = sample('gina', new Date(base));
+    const before = Date.now();
+    await store.create(a, { idempotencyKey: 'k-expiring' });
+    const keys = await db.collection(IDEMPOTENCY_KEYS).where('workspace_id', '==', a.id).get();
+    expect(keys.size).toBe(1);
+    const key = keys.docs[0]!;
+    const expiresAt = (key.get(IDEMPOTENCY_KEY_EXPIRY_FIELD) as Timestamp).toMillis();
+    expect(expiresAt).toBeGreaterThanOrEqual(before + IDEMPOTENCY_KEY_TTL_MS);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + IDEMPOTENCY_KEY_TTL_MS);
+
+    // Firestore's TTL deletes some time after expiry; until then the key must not count.
+    await key.ref.update({ [IDEMPOTENCY_KEY_EXPIRY_FIELD]: Timestamp.fromMillis(Date.now() - 1) });
+    const b = sample('gina', new Date(base));
+    const retried = await store.create(b, { idempotencyKey: 'k-expiring' });
+    expect(retried).toEqual({ workspace: b, created: true });
   });
 
   it('applies many compare-and-set writes together, refusing only the one changed since read', async () => {

@@ -13,7 +13,15 @@ import { decodeWorkspace, encodeWorkspace } from './firestore-codec.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
 export const WORKSPACES = 'workspaces';
-const IDEMPOTENCY = 'idempotency_keys';
+export const IDEMPOTENCY_KEYS = 'idempotency_keys';
+/**
+ * How long a create's idempotency key is honoured. Each key carries
+ * `expires_at`, the field of the collection's TTL policy (the Terraform
+ * module sets it), so keys are deleted instead of growing forever; TTL deletes
+ * lazily, so an expired key still present is ignored too.
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+export const IDEMPOTENCY_KEY_EXPIRY_FIELD = 'expires_at';
 /** Many requests may race on one workspace (e.g. a burst of start/stop); let them queue. */
 const TRANSACTION_OPTIONS = { maxAttempts: 30 };
 
@@ -79,7 +87,7 @@ export class WorkspaceStore {
   ): Promise<{ workspace: Workspace; created: boolean }> {
     const keyRef = opts.idempotencyKey
       ? this.db
-          .collection(IDEMPOTENCY)
+          .collection(IDEMPOTENCY_KEYS)
           .doc(
             createHash('sha256').update(`${ws.owner_id}\u0000${opts.idempotencyKey}`).digest('hex'),
           )
@@ -87,7 +95,8 @@ export class WorkspaceStore {
     return this.db.runTransaction(async (tx) => {
       if (keyRef) {
         const key = await tx.get(keyRef);
-        if (key.exists) {
+        const expiresAt = key.get(IDEMPOTENCY_KEY_EXPIRY_FIELD) as Timestamp | undefined;
+        if (key.exists && (!expiresAt || expiresAt.toMillis() > Date.now())) {
           const existing = await tx.get(this.ref(key.data()!.workspace_id as string));
           if (existing.exists)
             return { workspace: decodeWorkspace(existing.data()!), created: false };
@@ -104,12 +113,17 @@ export class WorkspaceStore {
           );
       }
       tx.create(this.ref(ws.id), encodeWorkspace(ws));
-      if (keyRef)
+      if (keyRef) {
+        const now = Timestamp.now();
         tx.set(keyRef, {
           workspace_id: ws.id,
           owner_id: ws.owner_id,
-          created_at: Timestamp.now(),
+          created_at: now,
+          [IDEMPOTENCY_KEY_EXPIRY_FIELD]: Timestamp.fromMillis(
+            now.toMillis() + IDEMPOTENCY_KEY_TTL_MS,
+          ),
         });
+      }
       return { workspace: ws, created: true };
     }, TRANSACTION_OPTIONS);
   }

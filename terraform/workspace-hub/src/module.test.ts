@@ -1,6 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform interpolations, not JavaScript templates.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import {
+  IDEMPOTENCY_KEY_EXPIRY_FIELD,
+  IDEMPOTENCY_KEYS,
+  SSH_KEYS,
+  SYNC_BLOBS,
+} from '@workspace-hub/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { synthesizeModule } from './synthesize.js';
@@ -126,6 +132,21 @@ describe('the committed Terraform module', () => {
         'status ASC, updated_at ASC, __name__ ASC',
       ].sort(),
     );
+  });
+
+  it('expires idempotency keys by TTL and indexes no large field no query needs', () => {
+    const fields = resourcesOf('google_firestore_field').map((f) => ({
+      at: `${f.collection}.${f.field}`,
+      ttl: f.ttl_config,
+      index: f.index_config,
+    }));
+    expect(fields).toContainEqual({
+      at: `${IDEMPOTENCY_KEYS}.${IDEMPOTENCY_KEY_EXPIRY_FIELD}`,
+      ttl: {},
+      index: {},
+    });
+    for (const large of [`${SYNC_BLOBS}.content`, `${SSH_KEYS}.public_key`])
+      expect(fields).toContainEqual({ at: large, ttl: undefined, index: {} });
   });
 
   it('creates a docker Artifact Registry repository the VMs may only read', () => {
