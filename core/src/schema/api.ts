@@ -93,8 +93,11 @@ export type Problem = z.infer<typeof Problem>;
 export const Health = z.object({
   ok: z.boolean(),
   version: z.string(),
-  /** Whether the hub reached Firestore on its last try ('unknown' before the first). */
-  firestore: z.enum(['ok', 'unavailable', 'unknown']),
+  /**
+   * Whether the hub reached Firestore on its last try ('unknown' before the
+   * first). Optional so clients still read hubs that predate it.
+   */
+  firestore: z.enum(['ok', 'unavailable', 'unknown']).optional(),
 });
 export type Health = z.infer<typeof Health>;
 
