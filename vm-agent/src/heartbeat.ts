@@ -3,7 +3,7 @@ import type { HubClient } from './hub-client.js';
 import { log } from './log.js';
 
 export interface HeartbeatOptions {
-  hub: HubClient;
+  hub: Pick<HubClient, 'heartbeat'>;
   workspaceId: string;
   activity: Activity;
   intervalSeconds: number;
