@@ -106,6 +106,12 @@ export function sshArgs(
   ];
 }
 
+/** The same options for `scp` and `sftp`, which spell the port -P. */
+export function scpArgs(agent: { port: number; knownHosts: string }, key: KeyPair): string[] {
+  const args = sshArgs(agent, key).filter((a, i, all) => a !== '-p' && all[i - 1] !== '-p');
+  return ['-P', String(agent.port), ...args];
+}
+
 export interface CommandResult {
   code: number | null;
   stdout: string;

@@ -6,7 +6,7 @@ import {
   type KeyPair,
   makeKey,
   runProgram,
-  sshArgs,
+  scpArgs,
   startTestAgent,
   type TestAgent,
   tempDir,
@@ -38,9 +38,7 @@ afterAll(() => agent?.close());
 
 /** The stock `scp` (SFTP mode, its default since OpenSSH 9.0). */
 function scp(from: string, to: string) {
-  // scp spells the port -P; the rest of the OpenSSH options carry over.
-  const args = sshArgs(agent, laptop).filter((a, i, all) => a !== '-p' && all[i - 1] !== '-p');
-  return runProgram('scp', ['-P', String(agent.port), ...args, from, to]);
+  return runProgram('scp', [...scpArgs(agent, laptop), from, to]);
 }
 
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');

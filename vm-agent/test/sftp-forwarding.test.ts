@@ -10,6 +10,7 @@ import {
   logLines,
   makeKey,
   runProgram,
+  scpArgs,
   sshArgs,
   startTestAgent,
   type TestAgent,
@@ -35,9 +36,7 @@ afterAll(() => agent?.close());
 
 /** Runs an sftp batch (`-b -`): a failing command makes sftp exit non-zero. */
 function sftp(batch: string) {
-  // sftp spells the port -P; the rest of the OpenSSH options carry over.
-  const args = sshArgs(agent, laptop).filter((a, i, all) => a !== '-p' && all[i - 1] !== '-p');
-  return runProgram('sftp', ['-P', String(agent.port), ...args, '-b', '-', 'dev@127.0.0.1'], batch);
+  return runProgram('sftp', [...scpArgs(agent, laptop), '-b', '-', 'dev@127.0.0.1'], batch);
 }
 
 const sha256 = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');

@@ -1,0 +1,106 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type KeyPair,
+  makeKey,
+  runProgram,
+  scpArgs,
+  startTestAgent,
+  type TestAgent,
+  tempDir,
+} from '../../vm-agent/test/helpers.js';
+
+/**
+ * Large transfers with the stock OpenSSH `scp` and `sftp` binaries, both ways,
+ * compared by sha256 on both ends. FAULT_TRANSFER_MB sizes them (default 100).
+ */
+const MB = 1024 * 1024;
+const SIZE = Number(process.env.FAULT_TRANSFER_MB ?? 100) * MB;
+// About 10 s each on an idle 2-core machine; generous for a loaded one.
+const TIMEOUT = 120_000;
+
+let agent: TestAgent;
+let laptop: KeyPair;
+let local: string;
+let original: string;
+
+/** Streams random bytes to a file (never the whole file in memory) and returns its sha256. */
+async function writeRandomFile(path: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  for (let written = 0; written < size; written += MB) {
+    const chunk = randomBytes(Math.min(MB, size - written));
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+  return hash.digest('hex');
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => hash.update(d))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  local = tempDir('fault-transfer-');
+  laptop = await makeKey(local, 'laptop');
+  const authorized = join(local, 'authorized_keys');
+  writeFileSync(authorized, `${laptop.publicKey}\n`);
+  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: authorized });
+  original = await writeRandomFile(join(local, 'big.bin'), SIZE);
+}, TIMEOUT);
+
+afterAll(() => agent?.close());
+
+describe(`stock OpenSSH transfers of ${SIZE / MB} MB`, () => {
+  it(
+    'scp uploads and downloads the file with identical sha256 on both ends',
+    async () => {
+      const up = await runProgram('scp', [
+        ...scpArgs(agent, laptop),
+        join(local, 'big.bin'),
+        'dev@127.0.0.1:scp.bin',
+      ]);
+      expect(up.stderr).toBe('');
+      expect(up.code).toBe(0);
+      expect(await sha256File(join(agent.home, 'scp.bin'))).toBe(original);
+
+      const down = await runProgram('scp', [
+        ...scpArgs(agent, laptop),
+        'dev@127.0.0.1:scp.bin',
+        join(local, 'scp-back.bin'),
+      ]);
+      expect(down.stderr).toBe('');
+      expect(down.code).toBe(0);
+      expect(await sha256File(join(local, 'scp-back.bin'))).toBe(original);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'sftp puts and gets the file with identical sha256 on both ends',
+    async () => {
+      const batch = `put ${join(local, 'big.bin')} sftp.bin\nget sftp.bin ${join(local, 'sftp-back.bin')}\n`;
+      const result = await runProgram(
+        'sftp',
+        [...scpArgs(agent, laptop), '-b', '-', 'dev@127.0.0.1'],
+        batch,
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(await sha256File(join(agent.home, 'sftp.bin'))).toBe(original);
+      expect(await sha256File(join(local, 'sftp-back.bin'))).toBe(original);
+    },
+    TIMEOUT,
+  );
+});
