@@ -1,15 +1,11 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { type ComputeDriver, HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
+import type { ComputeDriver } from './compute/driver.js';
 import { eachLimited } from './each-limited.js';
 import { isHubError } from './errors.js';
 import { isPastDeadline } from './idle.js';
-import { deterministicRequestId } from './ids.js';
 import { isTransitional } from './lifecycle.js';
-import {
-  WORKSPACES,
-  type WorkspaceSnapshot,
-  type WorkspaceStore,
-} from './store/workspace-store.js';
+import { type OrphanReport, passOverOrphans } from './orphans.js';
+import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
 import { syncWorkspace } from './sync.js';
 import { type BatchOutcome, requestTransitions } from './transitions.js';
 
@@ -25,7 +21,7 @@ export interface SweepOptions {
   retentionDays?: number;
   /** Zones to look for orphan instances in. */
   zones: readonly string[];
-  /** An orphan is deleted only once seen this long ago (its document may be on its way). */
+  /** An orphan is quarantined only once seen this long ago (its document may be on its way). */
   orphanGraceMs?: number;
   /** Transitions younger than this are left to finish on their own. */
   settleMs?: number;
@@ -37,12 +33,14 @@ export interface SweepSummary {
   suspended: number;
   deleted: number;
   repaired: number;
-  orphans_deleted: number;
+  /** Orphans stopped and labelled by this pass. */
+  orphans_quarantined: number;
   orphans_seen: number;
+  /** Every orphan seen, for admins: a quarantined one waits for `DELETE /admin/orphans/…`. */
+  orphans: OrphanReport[];
   errors: Array<{ workspace_id: string; action: string; message: string }>;
 }
 
-const ORPHANS = 'orphan_instances';
 const CHUNK = 100;
 const CHUNKS_IN_FLIGHT = 4;
 
@@ -62,8 +60,9 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     suspended: 0,
     deleted: 0,
     repaired: 0,
-    orphans_deleted: 0,
+    orphans_quarantined: 0,
     orphans_seen: 0,
+    orphans: [],
     errors: [],
   };
   const fail = (workspace_id: string, action: string, err: unknown) =>
@@ -103,7 +102,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       opts.retentionDays === undefined ? null : deleteRetired(opts.retentionDays),
     ),
     afterIdleQuery.then(repairStuck),
-    afterIdleQuery.then(deleteOrphans),
+    afterIdleQuery.then(quarantineOrphans),
   ]);
   // A part that could not run at all (Firestore down, say) fails the pass, once all have stopped.
   const failed = parts.find((p) => p.status === 'rejected');
@@ -164,50 +163,17 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     }
   }
 
-  // 4. Orphans: our labelled instances with no document, after a grace period.
-  // Orphans are rare, so their markers are read in one query and documents in
-  // chunks (one round trip per chunk); markers of instances no longer orphaned go.
-  async function deleteOrphans() {
-    const grace = opts.orphanGraceMs ?? 30 * 60_000;
-    const instances = await deps.driver.list(opts.zones, { [HUB_LABEL]: 'true' });
-    const markers = new Map((await deps.db.collection(ORPHANS).get()).docs.map((d) => [d.id, d]));
-    for (let i = 0; i < instances.length; i += 500) {
-      const chunk = instances.slice(i, i + 500);
-      const ids = chunk.map((inst) => inst.labels[WORKSPACE_LABEL] ?? inst.name);
-      // Only existence matters here: ask for one small field, not whole documents.
-      const docs = await deps.db.getAll(
-        ...ids.map((id) => deps.db.collection(WORKSPACES).doc(id)),
-        { fieldMask: ['status'] },
-      );
-      await eachLimited(chunk, concurrency, async (inst, k) => {
-        const key = `${inst.zone}.${inst.name}`;
-        const seen = markers.get(key);
-        markers.delete(key);
-        try {
-          if (docs[k]!.exists) {
-            if (seen) await seen.ref.delete();
-            return;
-          }
-          summary.orphans_seen++;
-          const marker = deps.db.collection(ORPHANS).doc(key);
-          const firstSeen = seen ? Number(seen.get('first_seen_ms')) : null;
-          if (firstSeen === null) {
-            await marker.set({ first_seen_ms: now.getTime(), name: inst.name, zone: inst.zone });
-            if (grace > 0) return;
-          } else if (now.getTime() - firstSeen < grace) return;
-          await deps.driver.delete(
-            inst.zone,
-            inst.name,
-            deterministicRequestId(inst.zone, inst.name, 'orphan'),
-          );
-          await marker.delete();
-          summary.orphans_deleted++;
-        } catch (err) {
-          fail(ids[k]!, 'orphan', err);
-        }
-      });
-    }
-    // Instances gone since they were seen: nothing left to delete.
-    await Promise.all([...markers.values()].map((m) => m.ref.delete()));
+  // 4. Orphans: quarantined and reported, never deleted here (see passOverOrphans).
+  async function quarantineOrphans() {
+    const r = await passOverOrphans(deps, {
+      zones: opts.zones,
+      now,
+      graceMs: opts.orphanGraceMs ?? 30 * 60_000,
+      concurrency,
+    });
+    summary.orphans = r.seen;
+    summary.orphans_seen = r.seen.length;
+    summary.orphans_quarantined = r.quarantined;
+    for (const e of r.errors) fail(e.workspace_id, 'orphan', e.message);
   }
 }

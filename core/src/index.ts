@@ -10,6 +10,7 @@ export * from './keys/key-store.js';
 export * from './keys/ssh-public-key.js';
 export * from './lifecycle.js';
 export * from './net.js';
+export * from './orphans.js';
 export * from './provision.js';
 export * from './reconcile.js';
 export * from './schema/api.js';

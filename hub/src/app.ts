@@ -14,6 +14,7 @@ import {
   validationError,
 } from './http/problem.js';
 import { requestLog } from './http/request-log.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerAgentRoutes } from './routes/agent.js';
 import { registerCleanupRoute } from './routes/cleanup.js';
 import { registerMeRoutes } from './routes/me.js';
@@ -93,6 +94,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   app.use('/workspaces/*', auth);
   app.use('/me', auth);
   app.use('/me/*', auth);
+  app.use('/admin/*', auth);
   app.use('/agent/*', agentAuthentication(deps));
   // After authentication, so an unauthenticated body is never read.
   app.use('*', limitBodies(BODY_LIMITS, DEFAULT_BODY_LIMIT));
@@ -111,6 +113,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   registerMeRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerCleanupRoute(app, deps);
+  registerAdminRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

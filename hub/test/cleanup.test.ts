@@ -88,7 +88,7 @@ describe('POST /cleanup', () => {
       suspended: 0,
       deleted: 0,
       repaired: 0,
-      orphans_deleted: 0,
+      orphans_quarantined: 0,
       errors: [],
     });
     expect(mutating()).toBe(before);
@@ -168,7 +168,7 @@ describe('POST /cleanup', () => {
     await hub.fake.waitForGone(suspended);
   });
 
-  it('deletes orphan instances only after the grace period', async () => {
+  it('quarantines an orphan after the grace period, keeps it, and deletes it only when an admin asks', async () => {
     const orphan = 'ws-orphan2345';
     await hub.deps.driver.create(
       {
@@ -185,12 +185,52 @@ describe('POST /cleanup', () => {
     await hub.fake.waitForStatus(orphan, 'RUNNING');
     const first = await sweep();
     expect(first.orphans_seen).toBe(1);
-    expect(first.orphans_deleted).toBe(0);
-    expect(await hub.deps.driver.get(ZONE, orphan)).not.toBeNull();
+    expect(first.orphans_quarantined).toBe(0);
+    expect(first.orphans).toEqual([
+      { zone: ZONE, name: orphan, first_seen: expect.any(String), quarantined: false },
+    ]);
+    expect(hub.fake.instance(orphan)?.status).toBe('RUNNING');
+    // Not yet quarantined: an admin cannot delete it either.
+    const early = await hub.call('DELETE', `/admin/orphans/${ZONE}/${orphan}`, { as: ADMIN });
+    expect(early.status).toBe(409);
+
     clock.advance(31 * MIN);
     const second = await sweep();
-    expect(second.orphans_deleted, JSON.stringify(second)).toBe(1);
+    expect(second.orphans_quarantined, JSON.stringify(second)).toBe(1);
+    expect(second.orphans).toMatchObject([{ name: orphan, quarantined: true }]);
+    // Stopped and labelled, not deleted: its disks are still there.
+    await hub.fake.waitForStatus(orphan, 'TERMINATED');
+    expect(hub.fake.instance(orphan)?.labels).toMatchObject({
+      'workspace-hub': 'true',
+      'workspace-hub-quarantined': 'true',
+    });
+    expect(hub.fake.calls.some((c) => c.method === 'delete' && c.instance === orphan)).toBe(false);
+
+    // Days later it is still there, reported, and nothing more is done to it.
+    clock.advance(3 * 24 * 60 * MIN);
+    const third = await sweep();
+    expect(third).toMatchObject({ orphans_quarantined: 0, errors: [] });
+    expect(third.orphans).toMatchObject([{ name: orphan, quarantined: true }]);
+    expect(hub.fake.instance(orphan)?.status).toBe('TERMINATED');
+
+    // Only an admin's explicit call deletes it; to anyone else the route does not exist.
+    const byAlice = await hub.call('DELETE', `/admin/orphans/${ZONE}/${orphan}`, { as: ALICE });
+    expect(byAlice.status).toBe(404);
+    expect(hub.fake.instance(orphan)).toBeDefined();
+    const bad = await hub.call('DELETE', `/admin/orphans/${ZONE}/Not_A_Name`, { as: ADMIN });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('instance');
+    const byAdmin = await hub.call('DELETE', `/admin/orphans/${ZONE}/${orphan}`, { as: ADMIN });
+    expect(byAdmin.status, JSON.stringify(byAdmin.body)).toBe(202);
     await hub.fake.waitForGone(orphan);
+    expect((await sweep()).orphans).toEqual([]);
+  });
+
+  it('refuses to delete, as an orphan, an instance whose workspace exists', async () => {
+    const id = await readyWorkspace(600);
+    const r = await hub.call('DELETE', `/admin/orphans/${ZONE}/${id}`, { as: ADMIN });
+    expect(r.status).toBe(409);
+    expect(hub.fake.instance(id)?.status).toBe('RUNNING');
   });
 
   it('accepts only the Scheduler’s verified token or an admin', async () => {

@@ -31,6 +31,7 @@ describe('GET /openapi.json', () => {
         'POST /workspaces/{id}/extend',
         'GET /workspaces/{id}/status',
         'POST /cleanup',
+        'DELETE /admin/orphans/{zone}/{instance}',
         'POST /agent/ready',
         'POST /agent/heartbeat',
         'GET /agent/authorized-keys',

@@ -86,6 +86,12 @@ export interface ComputeDriver {
   suspendMany(calls: readonly InstanceCall[]): Promise<Settled<SuspendResult>[]>;
   /** `delete` for many instances, the same way. */
   deleteMany(calls: readonly InstanceCall[]): Promise<Settled<OperationRef | null>[]>;
+  /**
+   * Sets an orphan aside: stops it (a suspended one stays suspended) and labels
+   * it QUARANTINE_LABEL, keeping its disks (GCE) or home folder (local) for an
+   * admin to look at; only an explicit `delete` removes it. Repeating it is harmless.
+   */
+  quarantine(zone: string, name: string, requestId: string): Promise<void>;
   getOperation(op: OperationRef): Promise<OperationState>;
   /** Waits up to `timeoutMs` (bounded by the backend's own wait limit). */
   waitOperation(op: OperationRef, timeoutMs: number): Promise<OperationState>;
@@ -97,3 +103,5 @@ export interface ComputeDriver {
 /** Labels every instance of ours carries; orphan detection relies on them. */
 export const HUB_LABEL = 'workspace-hub';
 export const WORKSPACE_LABEL = 'workspace-id';
+/** Set (to `true`) on an orphan the sweep stopped and kept instead of deleting it. */
+export const QUARANTINE_LABEL = 'workspace-hub-quarantined';

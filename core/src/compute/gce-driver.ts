@@ -13,6 +13,7 @@ import {
   type InstanceStatus,
   type OperationRef,
   type OperationState,
+  QUARANTINE_LABEL,
   type SuspendResult,
   WORKSPACE_LABEL,
 } from './driver.js';
@@ -253,8 +254,9 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
     path: string,
     what: string,
     zone: string,
+    body?: unknown,
   ): Promise<OperationRef> {
-    const op = await api.request<{ name?: unknown }>(method, path, what);
+    const op = await api.request<{ name?: unknown }>(method, path, what, body);
     if (typeof op?.name !== 'string')
       throw new HubError('upstream_error', `${what}: GCE returned no operation`);
     return { name: op.name, zone };
@@ -365,6 +367,38 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
       return answers.map((a) =>
         !a.ok && isHubError(a.error, 'not_found') ? { ok: true, value: null } : a,
       );
+    },
+
+    async quarantine(zone, name, requestId) {
+      const path = `${zonePath(zone)}/instances/${encodeURIComponent(name)}`;
+      let inst: ComputeInstance;
+      try {
+        inst = await api.request<ComputeInstance>('GET', path, `get ${name}`);
+      } catch (err) {
+        if (isHubError(err, 'not_found')) return;
+        throw err;
+      }
+      const call = (step: string) => ({
+        zone,
+        name,
+        requestId: deterministicRequestId(requestId, step),
+      });
+      if (inst.labels?.[QUARANTINE_LABEL] !== 'true')
+        // setLabels replaces the map, from the fingerprint of the labels just read.
+        await restOperation(
+          'POST',
+          instancePath(call('label'), '/setLabels'),
+          `setLabels ${name}`,
+          zone,
+          {
+            labels: { ...(inst.labels ?? {}), [QUARANTINE_LABEL]: 'true' },
+            labelFingerprint: inst.labelFingerprint,
+          },
+        );
+      // Stop, not delete: the disks stay. A suspended instance already costs no
+      // CPU, and stopping it would discard the memory it kept.
+      if (['PROVISIONING', 'STAGING', 'RUNNING', 'REPAIRING'].includes(String(inst.status)))
+        await restOperation('POST', instancePath(call('stop'), '/stop'), `stop ${name}`, zone);
     },
 
     async getOperation(op) {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LocalDriver } from './local-driver.js';
 
 const DRIVER = fileURLToPath(new URL('./local-driver.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'local-driver-'));
@@ -62,6 +63,48 @@ describe('LocalDriver', () => {
           // Already gone (SIGPIPE, with a pipe for its log).
         }
       }
+    }
+  });
+
+  it('quarantines an orphan: its agent stopped, its home kept and marked, until deleted', async () => {
+    const driver = new LocalDriver({
+      dataDir,
+      agentCommand: ['sh', '-c', 'echo $$ > "$HOME/../test.pid"; exec sleep 600'],
+      hubUrl: 'http://127.0.0.1:9',
+    });
+    const spec = {
+      name: 'ws-orphan',
+      zone: 'local',
+      machineType: 'local',
+      diskSizeGb: 10,
+      userData: '',
+      labels: { 'workspace-hub': 'true', 'workspace-id': 'ws-orphan' },
+      image: 'local',
+    };
+    await driver.create(spec, 'req-orphan');
+    const dir = join(dataDir, 'workspaces', 'ws-orphan');
+    const pidFile = join(dir, 'test.pid');
+    expect(await eventually(() => existsSync(pidFile), 10_000)).toBe(true);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const alive = () => existsSync(`/proc/${pid}`);
+    try {
+      writeFileSync(join(dir, 'home', 'work.txt'), 'unsaved work');
+      await driver.quarantine('local', 'ws-orphan');
+      expect(await eventually(() => !alive(), 5000)).toBe(true);
+      expect(readFileSync(join(dir, 'home', 'work.txt'), 'utf8')).toBe('unsaved work');
+      expect(existsSync(join(dir, 'quarantined'))).toBe(true);
+      expect(await driver.list(['local'], { 'workspace-hub': 'true' })).toEqual([
+        expect.objectContaining({
+          name: 'ws-orphan',
+          status: 'TERMINATED',
+          labels: expect.objectContaining({ 'workspace-hub-quarantined': 'true' }),
+        }),
+      ]);
+      await driver.delete('local', 'ws-orphan', 'req-orphan-delete');
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+      await driver.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Settled, settleEach } from '../each-limited.js';
 import { HubError } from '../errors.js';
@@ -14,6 +14,7 @@ import type {
   OperationState,
   SuspendResult,
 } from './driver.js';
+import { QUARANTINE_LABEL } from './driver.js';
 import { signalTree } from './process-tree.js';
 
 export interface LocalDriverOptions {
@@ -29,6 +30,9 @@ export interface LocalDriverOptions {
    */
   forwardDenyPorts?: readonly number[];
 }
+
+/** In a workspace's folder: the sweep found it orphaned and stopped it; only an admin deletes it. */
+export const QUARANTINED_FILE = 'quarantined';
 
 interface LocalInstance {
   spec: InstanceSpec;
@@ -201,6 +205,16 @@ export class LocalDriver implements ComputeDriver {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     signalTree(child.pid, 'SIGKILL');
     await exited;
+  }
+
+  /** Kills the agent and keeps its folder, marked with a `quarantined` file an admin can see. */
+  async quarantine(zone: string, name: string): Promise<void> {
+    const inst = this.instances.get(this.key(zone, name));
+    if (!inst) return;
+    await this.kill(inst);
+    inst.status = 'TERMINATED';
+    inst.spec = { ...inst.spec, labels: { ...inst.spec.labels, [QUARANTINE_LABEL]: 'true' } };
+    writeFileSync(join(inst.dir, QUARANTINED_FILE), `${new Date().toISOString()}\n`);
   }
 
   async getOperation(op: OperationRef): Promise<OperationState> {

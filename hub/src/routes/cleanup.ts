@@ -13,8 +13,23 @@ const SweepSummary = z.object({
   suspended: z.number().int(),
   deleted: z.number().int(),
   repaired: z.number().int(),
-  orphans_deleted: z.number().int(),
+  orphans_quarantined: z
+    .number()
+    .int()
+    .describe('Orphan instances this sweep stopped and labelled workspace-hub-quarantined'),
   orphans_seen: z.number().int(),
+  orphans: z
+    .array(
+      z.object({
+        zone: z.string(),
+        name: z.string(),
+        first_seen: z.string(),
+        quarantined: z.boolean(),
+      }),
+    )
+    .describe(
+      'Instances of this hub with no workspace document; a quarantined one is kept (stopped, disks kept) until an admin calls DELETE /admin/orphans/{zone}/{instance}',
+    ),
   errors: z.array(z.object({ workspace_id: z.string(), action: z.string(), message: z.string() })),
 });
 

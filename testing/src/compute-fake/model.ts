@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** The fake's state: instances, their status progressions, and zone operations. */
 
 export type FakeStatus =
@@ -10,7 +12,14 @@ export type FakeStatus =
   | 'SUSPENDED'
   | 'REPAIRING';
 
-export type FakeMethod = 'insert' | 'delete' | 'start' | 'stop' | 'suspend' | 'resume';
+export type FakeMethod =
+  | 'insert'
+  | 'delete'
+  | 'start'
+  | 'stop'
+  | 'suspend'
+  | 'resume'
+  | 'setLabels';
 
 export interface FakeInstance {
   project: string;
@@ -48,6 +57,18 @@ export class ApiError extends Error {
 }
 
 const key = (zone: string, name: string) => `${zone}/${name}`;
+
+/** GCE's `labelFingerprint`: opaque base64 that changes whenever the labels do. */
+export function labelFingerprint(labels: Record<string, string>): string {
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((k) => [k, labels[k]]);
+  return createHash('sha256')
+    .update(JSON.stringify(sorted))
+    .digest()
+    .subarray(0, 8)
+    .toString('base64');
+}
 
 /**
  * Instances move through GCE's statuses on timers (`stepMs` apart), and each
@@ -241,6 +262,21 @@ export class ComputeModel {
           );
         const o = op();
         this.progress(o, inst, ['STAGING', 'RUNNING'], was);
+        return o;
+      }
+      case 'setLabels': {
+        // instances.setLabels replaces the whole map, and only from the labels
+        // the caller last read: GCE refuses a stale or missing fingerprint.
+        const given = body?.labelFingerprint;
+        if (typeof given !== 'string' || given !== labelFingerprint(inst.labels))
+          throw new ApiError(
+            412,
+            'conditionNotMet',
+            'Labels fingerprint either invalid or resource labels have changed',
+          );
+        inst.labels = { ...(body?.labels as Record<string, string> | undefined) };
+        const o = op();
+        this.progress(o, inst, [], was);
         return o;
       }
       case 'start': {

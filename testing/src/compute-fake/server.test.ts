@@ -156,6 +156,29 @@ describe('compute fake over plain HTTP', () => {
     expect((await fetch(opUrl('operation-404'), { headers: auth })).status).toBe(404);
   });
 
+  it('sets labels only from the current labelFingerprint, as instances.setLabels does', async () => {
+    const { name } = await insert();
+    const read = async () => (await fetch(`${instancesUrl()}/${name}`, { headers: auth })).json();
+    const before = await read();
+    expect(before.labelFingerprint).toEqual(expect.any(String));
+    const labels = { 'workspace-hub': 'true', held: 'yes' };
+    expect((await call('POST', `/${name}/setLabels`, { labels })).status).toBe(412);
+    const stale = { labels, labelFingerprint: 'c3RhbGU=' };
+    expect((await call('POST', `/${name}/setLabels`, stale)).json.error).toMatchObject({
+      code: 412,
+      errors: [{ reason: 'conditionNotMet' }],
+    });
+    const bad = { labels: { Held: 'x' }, labelFingerprint: before.labelFingerprint };
+    expect((await call('POST', `/${name}/setLabels`, bad)).status).toBe(400);
+    const ok = { labels, labelFingerprint: before.labelFingerprint };
+    expect((await call('POST', `/${name}/setLabels`, ok)).status).toBe(200);
+    const after = await read();
+    expect(after.labels).toEqual(labels);
+    expect(after.labelFingerprint).not.toBe(before.labelFingerprint);
+    // The old fingerprint no longer holds: a second writer must read again.
+    expect((await call('POST', `/${name}/setLabels`, ok)).status).toBe(412);
+  });
+
   it('answers a repeated requestId with the first operation and no second effect', async () => {
     const { name } = await insert();
     await fake.waitForStatus(name, 'RUNNING');

@@ -17,8 +17,9 @@ import {
   type FakeMethod,
   type FakeOperation,
   type FakeStatus,
+  labelFingerprint,
 } from './model.js';
-import { checkInsert, type InsertBody, UUID } from './validate.js';
+import { checkInsert, checkLabels, type InsertBody, UUID } from './validate.js';
 
 export interface FakeCall {
   /** `batch` is the envelope of a batch request (`body: {parts}`); its inner calls follow it. */
@@ -123,6 +124,7 @@ function instanceResource(inst: FakeInstance, base: string) {
     ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
     zone: `${base}/compute/v1/projects/${inst.project}/zones/${inst.zone}`,
     labels: inst.labels,
+    labelFingerprint: labelFingerprint(inst.labels),
     creationTimestamp: inst.creationTimestamp,
     selfLink: `${base}/compute/v1/projects/${inst.project}/zones/${inst.zone}/instances/${inst.name}`,
   };
@@ -260,7 +262,8 @@ export async function startComputeFake(
         : req.method === 'DELETE' && name && !verb
           ? 'delete'
           : (verb as FakeMethod);
-    if (!method || !['insert', 'delete', 'start', 'stop', 'suspend', 'resume'].includes(method))
+    const methods = ['insert', 'delete', 'start', 'stop', 'suspend', 'resume', 'setLabels'];
+    if (!method || !methods.includes(method))
       throw new ApiError(400, 'badRequest', `unsupported ${req.method} ${url.pathname}`);
     const target = method === 'insert' ? String((body as { name?: unknown })?.name ?? '') : name!;
     calls.push({ method, zone, instance: target, requestId, body });
@@ -277,6 +280,9 @@ export async function startComputeFake(
     }
     if (method === 'insert') {
       const problem = checkInsert(body as InsertBody, zone);
+      if (problem) throw new ApiError(400, 'invalid', problem);
+    } else if (method === 'setLabels') {
+      const problem = checkLabels((body as { labels?: unknown } | undefined)?.labels, 'labels');
       if (problem) throw new ApiError(400, 'invalid', problem);
     } else if (body !== undefined && body !== '' && JSON.stringify(body) !== '{}') {
       throw new ApiError(400, 'invalid', `${method} takes no body`);

@@ -103,11 +103,22 @@ export function checkInsert(body: InsertBody, zone: string): string | null {
   const userData = body.metadata?.items?.find((i) => i.key === 'user-data')?.value;
   if (typeof userData !== 'string' || !userData.startsWith('#cloud-config'))
     return "Invalid value for field 'resource.metadata': a workspace VM needs #cloud-config user-data";
-  for (const [k, v] of Object.entries(body.labels ?? {})) {
+  return (
+    checkLabels(body.labels, 'resource.labels') ??
+    checkNetworkInterfaces(body.networkInterfaces, zone)
+  );
+}
+
+/** GCE's label format rules; the problem, naming `field`, or null. */
+export function checkLabels(labels: unknown, field: string): string | null {
+  if (labels === undefined) return null;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels))
+    return `Invalid value for field '${field}': labels must be a map`;
+  for (const [k, v] of Object.entries(labels)) {
     if (!LABEL_KEY.test(k))
-      return `Invalid value for field 'resource.labels': label key '${k}' violates format constraints`;
+      return `Invalid value for field '${field}': label key '${k}' violates format constraints`;
     if (typeof v !== 'string' || !LABEL_VALUE.test(v))
-      return `Invalid value for field 'resource.labels': label value '${String(v)}' violates format constraints`;
+      return `Invalid value for field '${field}': label value '${String(v)}' violates format constraints`;
   }
-  return checkNetworkInterfaces(body.networkInterfaces, zone);
+  return null;
 }
