@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests import sibling packages from source, so no build is needed between edits.
     alias: [
+      { find: /^@workspace-hub\/api$/, replacement: src('./api/src/index.ts') },
       { find: /^@workspace-hub\/core$/, replacement: src('./core/src/index.ts') },
       { find: /^@workspace-hub\/testing\/vitest$/, replacement: src('./testing/src/vitest.ts') },
       { find: /^@workspace-hub\/testing$/, replacement: src('./testing/src/index.ts') },

@@ -1,6 +1,10 @@
+import type { ErrorCode } from '@workspace-hub/api';
+
+export type { ErrorCode } from '@workspace-hub/api';
+
 /**
- * Stable error codes. The hub maps them to HTTP statuses; drivers and the store
- * throw `HubError` so callers never parse vendor messages.
+ * The HTTP status of each of the API's stable error codes. Drivers and the store throw
+ * `HubError` so callers never parse vendor messages.
  */
 export const ERROR_STATUS = {
   invalid_argument: 400,
@@ -13,8 +17,7 @@ export const ERROR_STATUS = {
   upstream_unavailable: 503,
   upstream_error: 502,
   internal: 500,
-} as const;
-export type ErrorCode = keyof typeof ERROR_STATUS;
+} as const satisfies Record<ErrorCode, number>;
 
 export class HubError extends Error {
   constructor(

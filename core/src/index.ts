@@ -1,3 +1,5 @@
+// The API contract, for the hub and functions that reach it through core.
+export * from '@workspace-hub/api';
 export * from './cleanup.js';
 export * from './compute/driver.js';
 export * from './compute/gce-driver.js';
@@ -13,8 +15,6 @@ export * from './net.js';
 export * from './orphans.js';
 export * from './provision.js';
 export * from './reconcile.js';
-export * from './schema/api.js';
-export * from './schema/workspace.js';
 export * from './store/agent-token-store.js';
 export * from './store/firestore.js';
 export * from './store/page-token.js';

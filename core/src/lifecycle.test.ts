@@ -1,6 +1,6 @@
+import { WORKSPACE_STATUSES } from '@workspace-hub/api';
 import { describe, expect, it } from 'vitest';
 import { planTransition } from './lifecycle.js';
-import { WORKSPACE_STATUSES } from './schema/workspace.js';
 
 describe('planTransition', () => {
   it('suspends only a READY workspace and treats repeats as no-ops', () => {

@@ -1,4 +1,4 @@
-import type { OperationKind, WorkspaceStatus } from './schema/workspace.js';
+import type { OperationKind, WorkspaceStatus } from '@workspace-hub/api';
 
 /** What a user (or the cleanup sweep) asks of a workspace. */
 export type UserAction = 'start' | 'stop' | 'delete';

@@ -1,9 +1,8 @@
+import type { CreateWorkspaceBody, Workspace } from '@workspace-hub/api';
 import type { ComputeDriver, InstanceSpec } from './compute/driver.js';
 import { HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
 import { HubError } from './errors.js';
 import { deterministicRequestId, newWorkspaceId } from './ids.js';
-import type { CreateWorkspaceBody } from './schema/api.js';
-import type { Workspace } from './schema/workspace.js';
 import type { WorkspaceStore } from './store/workspace-store.js';
 import { recordFailure } from './transitions.js';
 

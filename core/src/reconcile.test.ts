@@ -1,7 +1,7 @@
+import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
 import { describe, expect, it } from 'vitest';
 import type { InstanceState, InstanceStatus } from './compute/driver.js';
 import { reconcile } from './reconcile.js';
-import type { Workspace, WorkspaceStatus } from './schema/workspace.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();

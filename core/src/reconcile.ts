@@ -1,7 +1,7 @@
+import type { Workspace } from '@workspace-hub/api';
 import type { InstanceState, OperationState } from './compute/driver.js';
 import { computeDeadline } from './idle.js';
 import { TRANSITION_TIMEOUT_MS } from './lifecycle.js';
-import type { Workspace } from './schema/workspace.js';
 import type { Mutation } from './store/workspace-store.js';
 
 /** What was observed of the workspace's instance and its pending operation. */

@@ -1,7 +1,7 @@
+import type { Workspace } from '@workspace-hub/api';
 import type { ComputeDriver, InstanceState, OperationState } from './compute/driver.js';
 import { isHubError } from './errors.js';
 import { reconcile } from './reconcile.js';
-import type { Workspace } from './schema/workspace.js';
 import type { WorkspaceStore } from './store/workspace-store.js';
 
 export interface SyncResult {

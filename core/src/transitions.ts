@@ -1,9 +1,9 @@
+import type { OperationKind, Workspace } from '@workspace-hub/api';
 import type { ComputeDriver, InstanceCall, OperationRef, SuspendResult } from './compute/driver.js';
 import { eachLimited, type Settled, settle } from './each-limited.js';
 import { HubError, isHubError } from './errors.js';
 import { deterministicRequestId } from './ids.js';
 import { planTransition, type TransitionPlan, type UserAction } from './lifecycle.js';
-import type { OperationKind, Workspace } from './schema/workspace.js';
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
 
 export interface TransitionDeps {

@@ -71,7 +71,7 @@ describe('the hub image', () => {
 
   it('installs only the workspaces the hub runs, so npm links no testing and installs no ws', () => {
     const needed = runtimeWorkspaces('hub');
-    expect([...needed].sort()).toEqual(['cloud-init', 'core', 'hub']);
+    expect([...needed].sort()).toEqual(['api', 'cloud-init', 'core', 'hub']);
     expect(runtimePackages(needed)).not.toContain('ws');
     const copies = final.instructions
       .filter((i) => i.op === 'COPY')

@@ -1,28 +1,16 @@
+import {
+  AgentAck,
+  type AgentHeartbeatBody,
+  type AgentReadyBody,
+  type AuthorizedKeys,
+} from '@workspace-hub/api';
 import { log } from './log.js';
 import { HttpStatusError, MetadataClient, sleep } from './metadata.js';
 
 const KEY_LIST_TIMEOUT_MS = 5_000;
 
-export interface AuthorizedKeyEntry {
-  name: string;
-  public_key: string;
-  owner: string;
-}
-
-export interface ReadyReport {
-  workspace_id: string;
-  agent_version: string;
-  host_key_fingerprint: string;
-  host_public_key: string;
-  port: number;
-}
-
-export interface HeartbeatReport {
-  workspace_id: string;
-  last_activity_at: string;
-  sessions: number;
-  attached_devices: string[];
-}
+/** One key of the hub's `GET /agent/authorized-keys` answer. */
+export type AuthorizedKeyEntry = AuthorizedKeys['keys'][number];
 
 export interface HubClientOptions {
   hubUrl: string;
@@ -46,17 +34,17 @@ export class HubClient {
     this.closing.abort();
   }
 
-  async ready(report: ReadyReport, maxAttempts = Number.POSITIVE_INFINITY): Promise<boolean> {
+  async ready(report: AgentReadyBody, maxAttempts = Number.POSITIVE_INFINITY): Promise<boolean> {
     return (
       (await this.withRetry('ready', maxAttempts, () => this.post('/agent/ready', report))) !== null
     );
   }
 
   /** Returns whether the hub asked for a fresh ready report, or null if the heartbeat was lost. */
-  async heartbeat(report: HeartbeatReport): Promise<boolean | null> {
+  async heartbeat(report: AgentHeartbeatBody): Promise<boolean | null> {
     const body = await this.withRetry('heartbeat', 4, () => this.post('/agent/heartbeat', report));
     if (body === null) return null;
-    return (body as { report_ready?: unknown }).report_ready === true;
+    return AgentAck.safeParse(body).data?.report_ready === true;
   }
 
   /**

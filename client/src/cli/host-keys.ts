@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { Workspace } from '@workspace-hub/core';
+import type { Workspace } from '@workspace-hub/api';
 import { writePrivateFile } from './config.js';
 import type { CliContext } from './context.js';
 import { CliError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { Workspace } from '@workspace-hub/core';
+import type { Workspace } from '@workspace-hub/api';
 import type { CliContext } from './context.js';
 
 /** Prints `data` as JSON with `--json`, else the human text. */

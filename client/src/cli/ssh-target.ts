@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Workspace } from '@workspace-hub/core';
+import type { Workspace } from '@workspace-hub/api';
 import { clientEnv } from '../env.js';
 import { listenIapTunnel } from '../iap-tunnel/index.js';
 import { googleAccessTokenProvider } from '../sdk/auth.js';

@@ -1,4 +1,4 @@
-import type { Workspace, WorkspaceStatus } from '@workspace-hub/core';
+import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
 import { clientEnv } from '../env.js';
 import { HubApiError } from '../sdk/errors.js';
 import type { CliContext } from './context.js';

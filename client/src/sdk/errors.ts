@@ -1,4 +1,4 @@
-import { Problem, type WorkspaceStatus } from '@workspace-hub/core';
+import { Problem, type WorkspaceStatus } from '@workspace-hub/api';
 
 /** A hub answer that is not 2xx, decoded from its `application/problem+json` body. */
 export class HubApiError extends Error {

@@ -9,13 +9,13 @@ import {
   WorkspaceList,
   type WorkspaceStatus,
   WorkspaceStatusReport,
-} from '@workspace-hub/core';
+} from '@workspace-hub/api';
 import { z } from 'zod';
 import type { TokenProvider } from './auth.js';
 import { HubApiError } from './errors.js';
 
-// The resources' schemas live in core, shared with the hub that serves them.
-export { SshKey, SyncBlob } from '@workspace-hub/core';
+// The resources' schemas live in the api package, shared with the hub that serves them.
+export { SshKey, SyncBlob } from '@workspace-hub/api';
 
 export interface HubClientOptions {
   /** The hub's base URL, e.g. `http://127.0.0.1:8080`. */
@@ -31,7 +31,7 @@ export interface ListOptions {
   scope?: 'mine' | 'all';
 }
 
-/** A typed client for every hub route; answers are validated with core's zod schemas. */
+/** A typed client for every hub route; answers are validated with the api package's zod schemas. */
 export class HubClient {
   readonly url: string;
   private readonly token: TokenProvider;

@@ -1,6 +1,6 @@
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
+import type { SshKey } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
-import type { SshKey } from '../schema/api.js';
 import { parsePublicKey } from './ssh-public-key.js';
 
 export const SSH_KEYS = 'ssh_keys';

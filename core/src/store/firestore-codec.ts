@@ -1,5 +1,5 @@
 import { Timestamp } from '@google-cloud/firestore';
-import { WORKSPACE_TIME_FIELDS, Workspace } from '../schema/workspace.js';
+import { WORKSPACE_TIME_FIELDS, Workspace } from '@workspace-hub/api';
 
 type Doc = Record<string, unknown>;
 

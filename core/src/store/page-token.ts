@@ -1,5 +1,5 @@
+import { WORKSPACE_ID_PATTERN } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
-import { WORKSPACE_ID_PATTERN } from '../schema/workspace.js';
 
 export interface PageCursor {
   /** created_at of the last item, ISO string. */

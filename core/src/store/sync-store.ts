@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
+import type { SyncBlob } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
-import type { SyncBlob } from '../schema/api.js';
 
 export const SYNC_BLOBS = 'sync_blobs';
 export const SYNC_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;

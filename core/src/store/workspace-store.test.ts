@@ -1,9 +1,9 @@
 import { Timestamp } from '@google-cloud/firestore';
+import type { Workspace } from '@workspace-hub/api';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHubError } from '../errors.js';
 import { newWorkspaceId } from '../ids.js';
-import type { Workspace } from '../schema/workspace.js';
 import {
   IDEMPOTENCY_KEY_EXPIRY_FIELD,
   IDEMPOTENCY_KEY_TTL_MS,

@@ -6,8 +6,8 @@ import {
   Timestamp,
   type Transaction,
 } from '@google-cloud/firestore';
+import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
-import type { Workspace, WorkspaceStatus } from '../schema/workspace.js';
 import { agentTokenRef } from './agent-token-store.js';
 import { decodeWorkspace, encodeWorkspace } from './firestore-codec.js';
 import { decodePageToken, encodePageToken } from './page-token.js';

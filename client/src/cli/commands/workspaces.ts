@@ -1,4 +1,4 @@
-import type { Workspace } from '@workspace-hub/core';
+import type { Workspace } from '@workspace-hub/api';
 import { type CliContext, createContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { emit, table, workspaceLine } from '../output.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Workspace } from '@workspace-hub/core';
+import type { Workspace } from '@workspace-hub/api';
 import { HubApiError } from '../../sdk/errors.js';
 import type { CliContext } from '../context.js';
 import { WSH_VERSION } from '../version.js';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Workspace } from '@workspace-hub/core';
+import type { Workspace } from '@workspace-hub/api';
 import type { CliContext } from '../context.js';
 import { waitForGone, waitForStatus } from '../wait.js';
 import { tunnelHint } from './checks.js';

@@ -1,18 +1,7 @@
 import { z } from 'zod';
 import { hasControlCharacter, isGitBranchName } from './git-names.js';
+import { DeviceId, ResourceName } from './ids.js';
 import { Workspace, WorkspaceStatus } from './workspace.js';
-
-const Name = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase RFC 1035 name');
-
-export const DeviceId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
 
 export const CreateWorkspaceBody = z.strictObject({
   repo: z
@@ -26,7 +15,7 @@ export const CreateWorkspaceBody = z.strictObject({
     .max(255)
     .refine(isGitBranchName, 'is not a valid git branch name')
     .optional(),
-  machine_type: Name.optional(),
+  machine_type: ResourceName.optional(),
   zone: z
     .string()
     .regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone like europe-west1-b')
@@ -74,18 +63,6 @@ export const WorkspaceStatusReport = z.object({
   deadline: z.string().nullable(),
 });
 export type WorkspaceStatusReport = z.infer<typeof WorkspaceStatusReport>;
-
-/** RFC 9457 problem details, with our stable `code`. */
-export const Problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  code: z.string(),
-  field: z.string().optional(),
-  current_status: WorkspaceStatus.optional(),
-});
-export type Problem = z.infer<typeof Problem>;
 
 // Per-user resources (/me) and the vm-agent's callbacks: shared by the hub, the client and the agent.
 

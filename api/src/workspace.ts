@@ -1,8 +1,5 @@
 import { z } from 'zod';
-
-/** `ws-` + 10 lowercase base32 characters; also the GCE instance name. */
-export const WORKSPACE_ID_PATTERN = /^ws-[a-z2-7]{10}$/;
-export const WorkspaceId = z.string().regex(WORKSPACE_ID_PATTERN, 'must look like ws-abcdefgh23');
+import { WorkspaceId } from './ids.js';
 
 export const WORKSPACE_STATUSES = [
   'PROVISIONING',

@@ -1,0 +1,6 @@
+export * from './api.js';
+export * from './errors.js';
+export * from './git-names.js';
+export * from './ids.js';
+export * from './problem.js';
+export * from './workspace.js';
