@@ -1,21 +1,21 @@
+import type { AgentReadyBody } from '@workspace-hub/api';
 import { describe, expect, it } from 'vitest';
 import { Activity } from './activity.js';
 import { startHubCallbacks } from './hub-callbacks.js';
-import type { ReadyReport } from './hub-client.js';
 import { SessionManager } from './sessions.js';
 
 /** A hub whose ready calls stay pending until the test answers them. */
 function pendingHub() {
-  const calls: { report: ReadyReport; answer: (ok: boolean) => void }[] = [];
+  const calls: { report: AgentReadyBody; answer: (ok: boolean) => void }[] = [];
   const hub = {
-    ready: (report: ReadyReport) =>
+    ready: (report: AgentReadyBody) =>
       new Promise<boolean>((answer) => calls.push({ report, answer })),
     heartbeat: async () => false,
   };
   return { hub, calls };
 }
 
-const REPORT: ReadyReport = {
+const REPORT: AgentReadyBody = {
   workspace_id: 'ws-1',
   agent_version: 'test',
   host_key_fingerprint: 'SHA256:x',

@@ -1,6 +1,7 @@
+import type { AgentReadyBody } from '@workspace-hub/api';
 import type { Activity } from './activity.js';
 import { HeartbeatLoop } from './heartbeat.js';
-import type { HubClient, ReadyReport } from './hub-client.js';
+import type { HubClient } from './hub-client.js';
 import { log } from './log.js';
 import type { SessionManager } from './sessions.js';
 
@@ -17,7 +18,7 @@ export interface HubCallbacks {
  */
 export function startHubCallbacks(opts: {
   hub: Pick<HubClient, 'ready' | 'heartbeat'>;
-  report: ReadyReport;
+  report: AgentReadyBody;
   activity: Activity;
   sessions: SessionManager;
   heartbeatSeconds: number;
