@@ -12,7 +12,9 @@ export {
   artifactRegistryHost,
   CloudConfigSpec,
   CloudConfigSpecError,
+  IMAGE_MAX_LENGTH,
   parseCloudConfigSpec,
   type ResolvedCloudConfigSpec,
+  SECRET_NAME,
   SecretNameField,
 } from './spec.js';

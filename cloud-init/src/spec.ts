@@ -42,9 +42,11 @@ export const ARTIFACT_REGISTRY_IMAGE = new RegExp(
     `(?::${TAG}(?:@${DIGEST})?|@${DIGEST})$`,
 );
 
+/** Longest image reference a workspace spec takes (the hub and the module check it too). */
+export const IMAGE_MAX_LENGTH = 512;
 const ImageField = z
   .string()
-  .max(512)
+  .max(IMAGE_MAX_LENGTH)
   .regex(
     ARTIFACT_REGISTRY_IMAGE,
     'must be an Artifact Registry image with a tag or digest, like us-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG',
@@ -55,9 +57,11 @@ const ProjectIdField = z
   .string()
   .regex(new RegExp(`^${PROJECT_ID}$`), 'must be a Google Cloud project id');
 
+/** A Secret Manager secret id (the Terraform module validates its variable with the same pattern). */
+export const SECRET_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 export const SecretNameField = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a Secret Manager secret id (letters, digits, _ and -)');
+  .regex(SECRET_NAME, 'must be a Secret Manager secret id (letters, digits, _ and -)');
 
 /** Roots that are writable on Container-Optimized OS; everything else is read-only. */
 const HomeMountPathField = z

@@ -1,4 +1,8 @@
-import { ARTIFACT_REGISTRY_IMAGE, SecretNameField } from '@workspace-hub/cloud-init';
+import {
+  ARTIFACT_REGISTRY_IMAGE,
+  IMAGE_MAX_LENGTH,
+  SecretNameField,
+} from '@workspace-hub/cloud-init';
 import { parseImageReference } from '@workspace-hub/core';
 import { z } from 'zod';
 
@@ -199,12 +203,15 @@ export const HubConfigSchema = z
         path: ['HUB_URL'],
         message: 'is required with HUB_DRIVER=gce (workspace agents call it back)',
       });
-    if (c.HUB_DRIVER === 'gce' && !ARTIFACT_REGISTRY_IMAGE.test(c.HUB_WORKSPACE_IMAGE))
+    if (
+      c.HUB_DRIVER === 'gce' &&
+      (!ARTIFACT_REGISTRY_IMAGE.test(c.HUB_WORKSPACE_IMAGE) ||
+        c.HUB_WORKSPACE_IMAGE.length > IMAGE_MAX_LENGTH)
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['HUB_WORKSPACE_IMAGE'],
-        message:
-          'must be an Artifact Registry image like europe-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG',
+        message: `must be an Artifact Registry image like europe-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG, at most ${IMAGE_MAX_LENGTH} characters`,
       });
     if (c.HUB_ALLOWED_ZONES.length > 0 && !c.HUB_ALLOWED_ZONES.includes(c.HUB_ZONE))
       ctx.addIssue({

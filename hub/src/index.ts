@@ -1,6 +1,6 @@
 export { createApp } from './app.js';
 export type { Caller, CertSource, Identity, Verifier } from './auth/identity.js';
-export { ConfigError, type HubConfig, loadConfig } from './config.js';
+export { ConfigError, type HubConfig, HubConfigSchema, loadConfig } from './config.js';
 export type { HubDeps } from './deps.js';
 export { createLogger, type Logger } from './log.js';
 export { type RunningHub, startHub } from './server.js';

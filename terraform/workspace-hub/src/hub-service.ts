@@ -9,8 +9,8 @@ import type { Identities } from './identities.js';
 import type { WorkspaceNetwork } from './network.js';
 import type { Variables } from './variables.js';
 
-/** Renders a number variable as an env value, or "" (unset) when it is 0. */
-const positiveOrUnset = (name: string) => `\${var.${name} > 0 ? tostring(var.${name}) : ""}`;
+/** Renders a number variable as an env value, or "" (unset) when it is 0; anything else reaches the hub. */
+const zeroUnsets = (name: string) => `\${var.${name} != 0 ? tostring(var.${name}) : ""}`;
 
 export function defineHubService(
   scope: Construct,
@@ -51,8 +51,8 @@ export function defineHubService(
     HUB_WORKSPACE_EXTERNAL_IP: '${var.workspace_external_ip ? "true" : "false"}',
     HUB_IDLE_TIMEOUT_MINUTES: '${tostring(var.idle_timeout_minutes)}',
     HUB_MAX_EXTEND_MINUTES: '${tostring(var.max_extend_minutes)}',
-    HUB_RETENTION_DAYS: positiveOrUnset('retention_days'),
-    HUB_MAX_WORKSPACES_PER_USER: positiveOrUnset('max_workspaces_per_user'),
+    HUB_RETENTION_DAYS: zeroUnsets('retention_days'),
+    HUB_MAX_WORKSPACES_PER_USER: zeroUnsets('max_workspaces_per_user'),
   });
   // The hub treats an empty variable as invalid, so empty settings are left unset instead.
   const nonEmptyEnvironment = new TerraformLocal(

@@ -279,7 +279,7 @@ describe('the committed Terraform module', () => {
     expect(conditions).toContain('contains(var.allowed_zones, var.zone)');
     expect(conditions).toContain('contains(var.allowed_machine_types, var.default_machine_type)');
     expect((variables.workspace_image!.validation as Block[])[0]!.condition).toContain(
-      '-docker[.]pkg[.]dev/',
+      '-docker[.]pkg[.]dev',
     );
   });
 

@@ -1,5 +1,11 @@
 import { TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
+import {
+  HUB_URL_RULE,
+  SECRET_NAMES_RULE,
+  WORKSPACE_IMAGE_RULE,
+  wholeNumberRule,
+} from './hub-rules.js';
 
 const PRINCIPAL =
   '!contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):", m))';
@@ -54,8 +60,7 @@ export function defineVariables(scope: Construct) {
         validation: [
           {
             // VMs authenticate to Artifact Registry only (docker-credential-gcr); other registries would not pull.
-            condition:
-              'can(regex("^[a-z][a-z0-9-]*-docker[.]pkg[.]dev/[^/]+/[^/]+/[^:@]+[:@].+$", var.workspace_image))',
+            condition: WORKSPACE_IMAGE_RULE,
             errorMessage:
               'workspace_image must be an Artifact Registry image with a tag or digest, like REGION-docker.pkg.dev/PROJECT/REPO/workspace:TAG.',
           },
@@ -72,7 +77,15 @@ export function defineVariables(scope: Construct) {
       'hub_url',
       'string',
       'Public URL of the hub (HUB_URL, audience of agent and Scheduler tokens). Empty: the deterministic https://SERVICE-PROJECT_NUMBER.REGION.run.app URL.',
-      { default: '' },
+      {
+        default: '',
+        validation: [
+          {
+            condition: HUB_URL_RULE,
+            errorMessage: 'hub_url must be empty or an https:// (or http://) URL.',
+          },
+        ],
+      },
     ),
     hubAuth: v(
       'hub_auth',
@@ -140,25 +153,57 @@ export function defineVariables(scope: Construct) {
       'idle_timeout_minutes',
       'number',
       'Minutes without activity before cleanup suspends a workspace (HUB_IDLE_TIMEOUT_MINUTES).',
-      { default: 240 },
+      {
+        default: 240,
+        validation: [
+          {
+            condition: wholeNumberRule('idle_timeout_minutes', 1),
+            errorMessage: 'idle_timeout_minutes must be a whole number of minutes, at least 1.',
+          },
+        ],
+      },
     ),
     maxExtendMinutes: v(
       'max_extend_minutes',
       'number',
       'Longest a user may push a deadline out with extend (HUB_MAX_EXTEND_MINUTES).',
-      { default: 480 },
+      {
+        default: 480,
+        validation: [
+          {
+            condition: wholeNumberRule('max_extend_minutes', 1),
+            errorMessage: 'max_extend_minutes must be a whole number of minutes, at least 1.',
+          },
+        ],
+      },
     ),
     retentionDays: v(
       'retention_days',
       'number',
       'Days a suspended workspace is kept before cleanup deletes it (HUB_RETENTION_DAYS); 0 keeps them forever.',
-      { default: 0 },
+      {
+        default: 0,
+        validation: [
+          {
+            condition: wholeNumberRule('retention_days', 1, undefined, true),
+            errorMessage: 'retention_days must be 0 (keep forever) or a whole number of days.',
+          },
+        ],
+      },
     ),
     maxWorkspacesPerUser: v(
       'max_workspaces_per_user',
       'number',
       'Workspaces one user may own (HUB_MAX_WORKSPACES_PER_USER); 0 means no limit.',
-      { default: 0 },
+      {
+        default: 0,
+        validation: [
+          {
+            condition: wholeNumberRule('max_workspaces_per_user', 1, undefined, true),
+            errorMessage: 'max_workspaces_per_user must be 0 (no limit) or a whole number.',
+          },
+        ],
+      },
     ),
     cleanupSchedule: v(
       'cleanup_schedule',
@@ -207,8 +252,8 @@ export function defineVariables(scope: Construct) {
         validation: [
           {
             // The agent runs as a non-root user; the hub refuses other values too.
-            condition: 'var.agent_port >= 1024 && var.agent_port <= 65535',
-            errorMessage: 'agent_port must be between 1024 and 65535.',
+            condition: wholeNumberRule('agent_port', 1024, 65535),
+            errorMessage: 'agent_port must be a whole number between 1024 and 65535.',
           },
         ],
       },
@@ -217,7 +262,16 @@ export function defineVariables(scope: Construct) {
       'workspace_secret_names',
       'list(string)',
       'Secret Manager secrets (created empty here; add versions yourself) that workspace VMs may read.',
-      { default: [] },
+      {
+        default: [],
+        validation: [
+          {
+            condition: SECRET_NAMES_RULE,
+            errorMessage:
+              'workspace_secret_names must be Secret Manager secret ids (letters, digits, _ and -).',
+          },
+        ],
+      },
     ),
     registryName: v('registry_name', 'string', 'Artifact Registry docker repository id.', {
       default: 'workspace-hub',
