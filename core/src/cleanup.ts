@@ -6,6 +6,7 @@ import { isPastDeadline } from './idle.js';
 import { isTransitional } from './lifecycle.js';
 import { type OrphanReport, passOverOrphans } from './orphans.js';
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
+import type { SuspendedLimitAction } from './suspend-limit.js';
 import { syncWorkspace } from './sync.js';
 import { type BatchOutcome, requestTransitions } from './transitions.js';
 
@@ -19,6 +20,12 @@ export interface SweepOptions {
   now?: Date;
   /** Delete SUSPENDED workspaces untouched this long; unset: never. */
   retentionDays?: number;
+  /**
+   * What to do with a workspace suspended a day short of Compute Engine's
+   * 60-day limit (its `deadline`): `stop` resumes and stops it cleanly,
+   * `delete` deletes it. Default `stop`.
+   */
+  suspendedLimitAction?: SuspendedLimitAction;
   /** Zones to look for orphan instances in. */
   zones: readonly string[];
   /** An orphan is quarantined only once seen this long ago (its document may be on its way). */
@@ -31,6 +38,8 @@ export interface SweepOptions {
 
 export interface SweepSummary {
   suspended: number;
+  /** Suspended workspaces stopped before Compute Engine's 60-day limit. */
+  stopped_at_limit: number;
   deleted: number;
   repaired: number;
   /** Orphans stopped and labelled by this pass. */
@@ -48,9 +57,10 @@ const CHUNKS_IN_FLIGHT = 4;
  * One cleanup pass. Every action is its own claimed transition, so a user's
  * concurrent `start` wins cleanly; every query selects by state, so a pass cut
  * short is resumed by the next one, and a pass right after does nothing. The
- * four parts run at once: they select disjoint states (a transition claimed
- * here is too fresh to count as stuck, and `reconcile` leaves it alone until
- * it is overdue), and each mostly waits on Firestore's queries or on GCE.
+ * parts run at once: a transition claimed here is too fresh to count as stuck
+ * (`reconcile` leaves it alone until it is overdue); retention and the 60-day
+ * limit both select SUSPENDED workspaces, and their claims settle which acts.
+ * Each mostly waits on Firestore's queries or on GCE.
  */
 export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepSummary> {
   const now = opts.now ?? new Date();
@@ -58,6 +68,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
   const pageSize = opts.pageSize ?? 1000;
   const summary: SweepSummary = {
     suspended: 0,
+    stopped_at_limit: 0,
     deleted: 0,
     repaired: 0,
     orphans_quarantined: 0,
@@ -83,9 +94,10 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     const lanes = Math.min(CHUNKS_IN_FLIGHT, chunks.length);
     return eachLimited(chunks, lanes, (chunk) => work(chunk, Math.ceil(concurrency / lanes)));
   };
-  const tally = (outcomes: BatchOutcome[], action: 'suspend' | 'delete') => {
+  const counter = { suspend: 'suspended', delete: 'deleted', stop: 'stopped_at_limit' } as const;
+  const tally = (outcomes: BatchOutcome[], action: keyof typeof counter) => {
     for (const o of outcomes) {
-      if (o.accepted) summary[action === 'suspend' ? 'suspended' : 'deleted']++;
+      if (o.accepted) summary[counter[action]]++;
       else if (o.error && !isHubError(o.error, 'not_found')) fail(o.id, action, o.error);
     }
   };
@@ -102,6 +114,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       opts.retentionDays === undefined ? null : deleteRetired(opts.retentionDays),
     ),
     afterIdleQuery.then(repairStuck),
+    afterIdleQuery.then(() => actAtSuspendedLimit(opts.suspendedLimitAction ?? 'stop')),
     afterIdleQuery.then(quarantineOrphans),
   ]);
   // A part that could not run at all (Firestore down, say) fails the pass, once all have stopped.
@@ -141,6 +154,25 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
               : { kind: 'noop' },
         });
         tally(outcomes, 'delete');
+      });
+    }
+  }
+
+  // 2b. Suspended a day short of GCE's 60-day limit (their `deadline`, one query):
+  // stopped cleanly or deleted, so GCE never discards a workspace's memory unannounced.
+  async function actAtSuspendedLimit(action: SuspendedLimitAction) {
+    const call = action === 'delete' ? 'delete' : 'stop';
+    for await (const page of deps.store.scan('SUSPENDED', 'deadline', now, pageSize)) {
+      await inChunks(page, async (chunk, chunkConcurrency) => {
+        const outcomes = await requestTransitions(deps, chunk, call, {
+          now,
+          concurrency: chunkConcurrency,
+          guard: (cur) =>
+            cur.status === 'SUSPENDED' && isPastDeadline(cur.deadline, now)
+              ? { kind: 'claim', next: call === 'delete' ? 'DELETING' : 'SUSPENDING', call }
+              : { kind: 'noop' },
+        });
+        tally(outcomes, call);
       });
     }
   }

@@ -20,5 +20,6 @@ export * from './store/firestore.js';
 export * from './store/page-token.js';
 export * from './store/sync-store.js';
 export * from './store/workspace-store.js';
+export * from './suspend-limit.js';
 export * from './sync.js';
 export * from './transitions.js';

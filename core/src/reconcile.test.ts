@@ -96,6 +96,26 @@ describe('reconcile', () => {
     });
   });
 
+  it('gives a workspace suspended with its memory a deadline a day before GCE’s 60-day limit', () => {
+    const s = ws('SUSPENDING', { operation: { name: 'op', kind: 'suspend', started_at: iso(0) } });
+    expect(reconcile(s, { instance: inst('SUSPENDED'), now: at(MIN) })).toMatchObject({
+      status: 'SUSPENDED',
+      deadline: iso(MIN + 59 * 86_400_000),
+    });
+    // Stopped instead (the fallback): no memory to lose, nothing for the sweep to do.
+    expect(reconcile(s, { instance: inst('TERMINATED'), now: at(MIN) })).toMatchObject({
+      deadline: null,
+    });
+  });
+
+  it('says so when a suspended VM is terminated (GCE’s 60 days), once', () => {
+    const suspended = ws('SUSPENDED', { operation: null, deadline: iso(59 * 86_400_000) });
+    const m = reconcile(suspended, { instance: inst('TERMINATED'), now: at(60 * 86_400_000) });
+    expect(m).toEqual({ status_reason: expect.stringMatching(/memory .* gone/), deadline: null });
+    const after = { ...suspended, ...(m as object), deadline: null };
+    expect(reconcile(after, { instance: inst('TERMINATED'), now: at(61 * 86_400_000) })).toBeNull();
+  });
+
   it('notices changes made outside the hub', () => {
     const ready = ws('READY', { operation: null });
     expect(

@@ -3,6 +3,7 @@ import type { InstanceState, OperationState } from './compute/driver.js';
 import { computeDeadline } from './idle.js';
 import { TRANSITION_TIMEOUT_MS } from './lifecycle.js';
 import type { Mutation } from './store/workspace-store.js';
+import { MEMORY_DISCARDED, suspendedDeadline } from './suspend-limit.js';
 
 /** What was observed of the workspace's instance and its pending operation. */
 export interface Observation {
@@ -85,7 +86,13 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
     case 'SUSPENDING': {
       if (instance === null) return toError('instance_missing', 'the instance no longer exists');
       if (STOPPED.has(instance.status))
-        return { status: 'SUSPENDED', operation: null, error: null, deadline: null };
+        return {
+          status: 'SUSPENDED',
+          operation: null,
+          error: null,
+          // Its memory is kept until GCE's limit: the sweep acts a day before.
+          deadline: instance.status === 'SUSPENDED' ? suspendedDeadline(now) : null,
+        };
       if (overdue)
         return toError('timeout', `the instance is still ${instance.status} after suspending`);
       return null;
@@ -94,7 +101,12 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
       if (instance === null) return toError('instance_missing', 'the instance no longer exists');
       const why = instance.statusMessage ?? 'the instance was stopped outside Workspace Hub';
       if (STOPPED.has(instance.status))
-        return { status: 'SUSPENDED', status_reason: why, operation: null, deadline: null };
+        return {
+          status: 'SUSPENDED',
+          status_reason: why,
+          operation: null,
+          deadline: instance.status === 'SUSPENDED' ? suspendedDeadline(now) : null,
+        };
       if (GOING_DOWN.has(instance.status))
         return {
           status: 'SUSPENDING',
@@ -106,6 +118,12 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
     }
     case 'SUSPENDED': {
       if (instance === null) return toError('instance_missing', 'the instance no longer exists');
+      // Suspended with its memory (a deadline), and now stopped: GCE's 60 days, or someone.
+      if (
+        ws.deadline !== null &&
+        (instance.status === 'TERMINATED' || instance.status === 'STOPPED')
+      )
+        return { status_reason: instance.statusMessage ?? MEMORY_DISCARDED, deadline: null };
       if (instance.status === 'RUNNING' || instance.status === 'STAGING')
         return {
           status: 'RESUMING',

@@ -5,6 +5,7 @@ import { HubError, isHubError } from './errors.js';
 import { deterministicRequestId } from './ids.js';
 import { planTransition, type TransitionPlan, type UserAction } from './lifecycle.js';
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
+import { STOPPED_BEFORE_LIMIT } from './suspend-limit.js';
 
 export interface TransitionDeps {
   store: WorkspaceStore;
@@ -68,6 +69,13 @@ async function callDriver(
         op: await driver.delete(ws.zone, ws.instance_name, requestId),
         kind: 'delete',
         reason: null,
+      };
+    case 'stop':
+      // Only the sweep claims a stop: a workspace suspended up to GCE's limit.
+      return {
+        op: await driver.stopSuspended(ws.zone, ws.instance_name, requestId),
+        kind: 'stop',
+        reason: STOPPED_BEFORE_LIMIT,
       };
     default:
       throw new HubError('internal', `no driver call for ${call}`);

@@ -3,7 +3,7 @@ import {
   IMAGE_MAX_LENGTH,
   SecretNameField,
 } from '@workspace-hub/cloud-init';
-import { parseImageReference } from '@workspace-hub/core';
+import { parseImageReference, SUSPENDED_LIMIT_ACTIONS } from '@workspace-hub/core';
 import { z } from 'zod';
 
 const list = z
@@ -145,6 +145,12 @@ export const HubConfigSchema = z
     HUB_RETENTION_DAYS: optionalInt.describe(
       'When set, `/cleanup` deletes workspaces SUSPENDED for longer than this many days.',
     ),
+    HUB_SUSPENDED_LIMIT_ACTION: z
+      .enum(SUSPENDED_LIMIT_ACTIONS)
+      .default('stop')
+      .describe(
+        'What `/cleanup` does with a workspace suspended for 59 days, a day before Compute Engine terminates a suspended VM and discards its memory: `stop` resumes it and shuts it down cleanly (disks kept, `status_reason` says so), `delete` deletes it.',
+      ),
     HUB_MAX_WORKSPACES_PER_USER: optionalInt.describe(
       'When set, a create beyond this many workspaces of one owner is refused (429).',
     ),

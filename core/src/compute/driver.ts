@@ -79,6 +79,12 @@ export interface ComputeDriver {
   /** `null` when the instance was already gone. */
   delete(zone: string, name: string, requestId: string): Promise<OperationRef | null>;
   /**
+   * Shuts a suspended instance down cleanly: resumes it, then stops it. (A
+   * suspended instance stopped as it is loses its memory without the guest
+   * ever shutting down; GCE terminates one suspended for 60 days that way.)
+   */
+  stopSuspended(zone: string, name: string, requestId: string): Promise<OperationRef>;
+  /**
    * `suspend` for many instances, answered in order, each as its single call
    * would have returned or thrown. GCE sends them through its batch endpoint:
    * a sweep's hundreds of calls in a few HTTP requests.

@@ -62,6 +62,8 @@ interface Clients {
 type ComputeInstance = protos.google.cloud.compute.v1.IInstance;
 
 const STATUSES = new Set<string>(INSTANCE_STATUSES);
+/** How long `stopSuspended` waits for the resume (GCE restores the memory first). */
+const RESUME_TO_STOP_WAIT_MS = 180_000;
 /** All `list` reads of an instance: GCE sends only these (a full instance is ~1.4 KB of JSON). */
 const LIST_FIELDS = 'items(name,zone,status,statusMessage,labels),nextPageToken';
 
@@ -357,6 +359,27 @@ export function createGceDriver(opts: GceDriverOptions): ComputeDriver {
         if (isHubError(err, 'not_found')) return null;
         throw err;
       }
+    },
+
+    async stopSuspended(zone, name, requestId) {
+      const current = await driver.get(zone, name);
+      if (!current) throw new HubError('not_found', `instance ${name} not found in ${zone}`);
+      if (current.status === 'SUSPENDED' || current.status === 'SUSPENDING') {
+        const resumed = await start(`resume ${name}`, zone, (c) =>
+          c.resume({
+            project,
+            zone,
+            instance: name,
+            requestId: deterministicRequestId(requestId, 'resume-to-stop'),
+          }),
+        );
+        // GCE stops a RUNNING instance with an ACPI shutdown: the guest flushes its disks.
+        const state = await driver.waitOperation(resumed, RESUME_TO_STOP_WAIT_MS);
+        if (state.error)
+          throw new HubError('upstream_error', `resume ${name}: ${state.error.message}`);
+      }
+      const stop = { zone, name, requestId: deterministicRequestId(requestId, 'stop') };
+      return restOperation('POST', instancePath(stop, '/stop'), `stop ${name}`, zone);
     },
 
     async deleteMany(calls) {

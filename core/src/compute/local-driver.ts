@@ -190,6 +190,15 @@ export class LocalDriver implements ComputeDriver {
     });
   }
 
+  async stopSuspended(zone: string, name: string, requestId: string): Promise<OperationRef> {
+    const inst = this.find(zone, name);
+    return this.op(zone, requestId, async () => {
+      if (inst.status === 'SUSPENDED' && inst.child?.pid) signalTree(inst.child.pid, 'SIGCONT');
+      await this.kill(inst);
+      inst.status = 'TERMINATED';
+    });
+  }
+
   suspendMany(calls: readonly InstanceCall[]): Promise<Settled<SuspendResult>[]> {
     return settleEach(calls, 8, (c) => this.suspend(c.zone, c.name, c.requestId));
   }

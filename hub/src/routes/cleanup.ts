@@ -11,6 +11,7 @@ import { json, problemResponses } from './schemas.js';
 
 const SweepSummary = z.object({
   suspended: z.number().int(),
+  stopped_at_limit: z.number().int(),
   deleted: z.number().int(),
   repaired: z.number().int(),
   orphans_quarantined: z
@@ -99,6 +100,7 @@ export function registerCleanupRoute(app: OpenAPIHono<HubEnv>, deps: HubDeps): v
     const summary = await sweep(deps, {
       now: deps.now(),
       retentionDays: deps.config.HUB_RETENTION_DAYS,
+      suspendedLimitAction: deps.config.HUB_SUSPENDED_LIMIT_ACTION,
       zones: deps.config.HUB_ALLOWED_ZONES.length
         ? deps.config.HUB_ALLOWED_ZONES
         : [deps.config.HUB_ZONE],
