@@ -107,4 +107,41 @@ describe('LocalDriver', () => {
       await driver.close();
     }
   });
+
+  it('stops a suspended workspace: its agent woken and ended, its home kept, started again on resume', async () => {
+    const driver = new LocalDriver({
+      dataDir,
+      agentCommand: ['sh', '-c', 'echo $$ > "$HOME/../test.pid"; exec sleep 600'],
+      hubUrl: 'http://127.0.0.1:9',
+    });
+    const spec = {
+      name: 'ws-limit',
+      zone: 'local',
+      machineType: 'local',
+      diskSizeGb: 10,
+      userData: '',
+      labels: {},
+      image: 'local',
+    };
+    await driver.create(spec, 'req-limit');
+    const pidFile = join(dataDir, 'workspaces', 'ws-limit', 'test.pid');
+    expect(await eventually(() => existsSync(pidFile), 10_000)).toBe(true);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const alive = () => existsSync(`/proc/${pid}`);
+    try {
+      await driver.suspend('local', 'ws-limit', 'req-limit-suspend');
+      expect((await driver.get('local', 'ws-limit'))?.status).toBe('SUSPENDED');
+      await driver.stopSuspended('local', 'ws-limit', 'req-limit-stop');
+      expect(await eventually(() => !alive(), 5000)).toBe(true);
+      expect((await driver.get('local', 'ws-limit'))?.status).toBe('TERMINATED');
+      rmSync(pidFile);
+      await driver.resume('local', 'ws-limit', 'req-limit-start');
+      expect(await eventually(() => existsSync(pidFile), 10_000)).toBe(true);
+      expect((await driver.get('local', 'ws-limit'))?.status).toBe('RUNNING');
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+      await driver.delete('local', 'ws-limit', 'req-limit-delete');
+      await driver.close();
+    }
+  });
 });
