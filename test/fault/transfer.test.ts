@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,12 +10,12 @@ import {
   type TestAgent,
   tempDir,
 } from '../../vm-agent/test/helpers.js';
+import { MB, sha256File, writeRandomFile } from './files.js';
 
 /**
  * Large transfers with the stock OpenSSH `scp` and `sftp` binaries, both ways,
  * compared by sha256 on both ends. FAULT_TRANSFER_MB sizes them (default 100).
  */
-const MB = 1024 * 1024;
 const SIZE = Number(process.env.FAULT_TRANSFER_MB ?? 100) * MB;
 // About 10 s each on an idle 2-core machine; generous for a loaded one.
 const TIMEOUT = 120_000;
@@ -25,31 +24,6 @@ let agent: TestAgent;
 let laptop: KeyPair;
 let local: string;
 let original: string;
-
-/** Streams random bytes to a file (never the whole file in memory) and returns its sha256. */
-async function writeRandomFile(path: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let written = 0; written < size; written += MB) {
-    const chunk = randomBytes(Math.min(MB, size - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) =>
-    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-  );
-  return hash.digest('hex');
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => hash.update(d))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   local = tempDir('fault-transfer-');
