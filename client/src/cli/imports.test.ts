@@ -9,11 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHub, runWsh, startLocalHub, WSH_MAIN } from '../../test/local-hub.js';
 
 // `wsh ls` and the ssh ProxyCommand `wsh tunnel --stdio` run often and must start fast: they
-// load the API contract, never core (and with it the Firestore and Compute clients), and no
-// Google client library when no Google token is needed (a dev identity, an access-token file).
+// load the API contract, never core (and with it the Firestore and Compute clients), no Google
+// client library when no Google token is needed (a dev identity, an access-token file), and
+// none of the other commands' modules.
 const REGISTER = fileURLToPath(new URL('../../test/module-log/register.mjs', import.meta.url));
 const HEAVY =
   /@workspace-hub\/core|\/core\/dist\/|@google-cloud\/|google-auth-library|google-gax|gaxios/;
+const OTHER_COMMANDS = /\/cli\/doctor\/|\/cli\/commands\/(doctor|sync|login|config-ssh)\.js/;
+const TUNNEL = /\/iap-tunnel\/|\/node_modules\/ws\/|\/cli\/commands\/ssh\.js/;
 
 let hub: LocalHub;
 let relay: IapRelay;
@@ -100,6 +103,7 @@ describe('what the CLI loads', () => {
     expect(stdout).toContain(ws.id);
     expect(modules.some((m) => m.includes('/api/dist/'))).toBe(true);
     expect(modules.filter((m) => HEAVY.test(m))).toEqual([]);
+    expect(modules.filter((m) => OTHER_COMMANDS.test(m) || TUNNEL.test(m))).toEqual([]);
   });
 
   it('`wsh tunnel --stdio` reaches the agent through the IAP relay without them either', async () => {
@@ -109,5 +113,6 @@ describe('what the CLI loads', () => {
     expect(stdout).toMatch(/^SSH-2\.0-/);
     expect(modules.some((m) => m.includes('/iap-tunnel/'))).toBe(true);
     expect(modules.filter((m) => HEAVY.test(m))).toEqual([]);
+    expect(modules.filter((m) => OTHER_COMMANDS.test(m))).toEqual([]);
   });
 });

@@ -1,32 +1,31 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { HubApiError } from '../sdk/errors.js';
-import { configSsh } from './commands/config-ssh.js';
-import { doctor } from './commands/doctor.js';
-import { login } from './commands/login.js';
-import { keys, sessions, ssh, tunnel } from './commands/ssh.js';
-import { sync } from './commands/sync.js';
 import type { Command, OptionSpec } from './commands/types.js';
-import { create, extend, ls, rm, start, status, stop } from './commands/workspaces.js';
 import { CliError, reasonOf } from './errors.js';
 import { table } from './output.js';
 
-const commands: Record<string, Command> = {
-  login,
-  ls,
-  create,
-  status,
-  start,
-  stop,
-  rm,
-  extend,
-  keys,
-  ssh,
-  tunnel,
-  sessions,
-  'config-ssh': configSsh,
-  sync,
-  doctor,
+// Each command's module is loaded only when that command runs: `wsh ls` and the ssh
+// ProxyCommand `wsh tunnel --stdio` start often, and must not pay for the IAP tunnel, ws,
+// doctor or sync they do not use (src/cli/imports.test.ts).
+const workspaces = () => import('./commands/workspaces.js');
+const sshCommands = () => import('./commands/ssh.js');
+const commands: Record<string, () => Promise<Command>> = {
+  login: () => import('./commands/login.js').then((m) => m.login),
+  ls: () => workspaces().then((m) => m.ls),
+  create: () => workspaces().then((m) => m.create),
+  status: () => workspaces().then((m) => m.status),
+  start: () => workspaces().then((m) => m.start),
+  stop: () => workspaces().then((m) => m.stop),
+  rm: () => workspaces().then((m) => m.rm),
+  extend: () => workspaces().then((m) => m.extend),
+  keys: () => sshCommands().then((m) => m.keys),
+  ssh: () => sshCommands().then((m) => m.ssh),
+  tunnel: () => sshCommands().then((m) => m.tunnel),
+  sessions: () => sshCommands().then((m) => m.sessions),
+  'config-ssh': () => import('./commands/config-ssh.js').then((m) => m.configSsh),
+  sync: () => import('./commands/sync.js').then((m) => m.sync),
+  doctor: () => import('./commands/doctor.js').then((m) => m.doctor),
 };
 
 const globalOptions: OptionSpec = {
@@ -35,11 +34,12 @@ const globalOptions: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
 };
 
-function help(): string {
+async function help(): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map((load) => load()));
   return [
     'wsh: Workspace Hub client',
     '',
-    table(Object.values(commands).map((c) => [`  wsh ${c.usage}`, c.summary])),
+    table(all.map((c) => [`  wsh ${c.usage}`, c.summary])),
     '',
     'Every command takes --hub URL|NAME (or WSH_HUB) and --json.',
   ].join('\n');
@@ -48,11 +48,12 @@ function help(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${help()}\n`);
+    process.stdout.write(`${await help()}\n`);
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) throw new CliError(`unknown command: ${name} (see wsh --help)`, 2);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) throw new CliError(`unknown command: ${name} (see wsh --help)`, 2);
+  const command = await load();
   const parsed = parseArgs({
     args,
     options: { ...globalOptions, ...command.options },
