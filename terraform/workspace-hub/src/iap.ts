@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform interpolations, not JavaScript templates.
 import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall/index.js';
-import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
+import { IapTunnelIamMember } from '@cdktf/provider-google/lib/iap-tunnel-iam-member/index.js';
 import { TerraformIterator } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { Apis } from './apis.js';
@@ -30,11 +30,17 @@ export function defineIapAccess(
     dependsOn: [apis.compute],
   });
   const members = TerraformIterator.fromList(vars.teamMembers.listValue);
-  new ProjectIamMember(scope, 'team_iap_tunnel', {
+  // On IAP's tunnels, to the agent's port only: not project-wide, not to other ports (22, RDP).
+  new IapTunnelIamMember(scope, 'team_iap_tunnel', {
     forEach: members,
     project: vars.project.stringValue,
     role: 'roles/iap.tunnelResourceAccessor',
     member: members.value,
+    condition: {
+      title: 'workspace agent port only',
+      description: 'IAP TCP forwarding to the vm-agent SSH port.',
+      expression: 'destination.port == ${var.agent_port}',
+    },
     dependsOn: [apis.iap],
   });
 }

@@ -1,5 +1,6 @@
 import type { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository/index.js';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member/index.js';
+import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role/index.js';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member/index.js';
 import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret/index.js';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member/index.js';
@@ -8,6 +9,11 @@ import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-acco
 import { TerraformIterator } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { Apis } from './apis.js';
+import {
+  HUB_COMPUTE_PERMISSIONS,
+  WORKSPACE_NAME_PREFIX,
+  WORKSPACES_ONLY,
+} from './hub-permissions.js';
 import type { Variables } from './variables.js';
 
 /** One service account per component, each with only the roles its code needs. */
@@ -37,7 +43,26 @@ export function defineIdentities(
   const projectRole = (id: string, sa: ServiceAccount, role: string) =>
     new ProjectIamMember(scope, id, { project, role, member: sa.member });
 
-  projectRole('hub_instance_admin', hub, 'roles/compute.instanceAdmin.v1');
+  // Not compute.instanceAdmin.v1: that would let the hub change any VM in the project.
+  const hubCompute = new ProjectIamCustomRole(scope, 'hub_compute_role', {
+    project,
+    roleId: 'workspaceHubCompute',
+    title: 'Workspace Hub: workspace VMs',
+    description:
+      'Exactly the Compute Engine calls of the hub (terraform/workspace-hub/src/hub-permissions.ts).',
+    permissions: HUB_COMPUTE_PERMISSIONS,
+    dependsOn: [apis.iam],
+  });
+  new ProjectIamMember(scope, 'hub_workspace_compute', {
+    project,
+    role: hubCompute.name,
+    member: hub.member,
+    condition: {
+      title: 'workspace VMs only',
+      description: `Instances and disks named ${WORKSPACE_NAME_PREFIX}* (and what is neither).`,
+      expression: WORKSPACES_ONLY,
+    },
+  });
   projectRole('hub_datastore_user', hub, 'roles/datastore.user');
   // The hub attaches the VM account to instances; it may act as that account and no other.
   new ServiceAccountIamMember(scope, 'hub_acts_as_workspace_sa', {

@@ -177,7 +177,11 @@ describe('the committed Terraform module', () => {
         .filter((grant) => grant.member === `\${google_service_account.${sa}.member}`)
         .map((grant) => grant.role)
         .sort();
-    expect(rolesOf('hub_sa')).toEqual(['roles/compute.instanceAdmin.v1', 'roles/datastore.user']);
+    // Compute: a custom role on workspace VMs only (hub-permissions.test.ts).
+    expect(rolesOf('hub_sa')).toEqual([
+      '${google_project_iam_custom_role.hub_compute_role.name}',
+      'roles/datastore.user',
+    ]);
     expect(rolesOf('workspace_sa')).toEqual(['roles/logging.logWriter']);
     expect(rolesOf('reconcile_sa')).toEqual([
       'roles/compute.viewer',
@@ -386,7 +390,7 @@ describe('the committed Terraform module', () => {
       allow: [{ protocol: 'tcp', ports: ['${tostring(var.agent_port)}'] }],
     });
     expect(variables.agent_port?.default).toBe(2222);
-    expect(resource('google_project_iam_member', 'team_iap_tunnel')).toMatchObject({
+    expect(resource('google_iap_tunnel_iam_member', 'team_iap_tunnel')).toMatchObject({
       for_each: '${toset(var.team_members)}',
       role: 'roles/iap.tunnelResourceAccessor',
       member: '${each.value}',
