@@ -66,6 +66,7 @@ const SAMPLES: Record<string, Value[]> = {
   idle_timeout_minutes: NUMBERS,
   max_extend_minutes: NUMBERS,
   retention_days: NUMBERS,
+  suspended_limit_action: ['stop', 'delete', 'Stop', 'resume', 'stop '],
   max_workspaces_per_user: NUMBERS,
   agent_port: NUMBERS,
   workspace_image: [

@@ -245,6 +245,7 @@ describe('the committed Terraform module', () => {
         'HUB_IDLE_TIMEOUT_MINUTES',
         'HUB_MAX_EXTEND_MINUTES',
         'HUB_RETENTION_DAYS',
+        'HUB_SUSPENDED_LIMIT_ACTION',
         'HUB_MAX_WORKSPACES_PER_USER',
       ].sort(),
     );

@@ -191,6 +191,20 @@ export function defineVariables(scope: Construct) {
         ],
       },
     ),
+    suspendedLimitAction: v(
+      'suspended_limit_action',
+      'string',
+      'What cleanup does with a workspace suspended for 59 days, a day before Compute Engine terminates a suspended VM (HUB_SUSPENDED_LIMIT_ACTION): "stop" resumes it and shuts it down cleanly, "delete" deletes it.',
+      {
+        default: 'stop',
+        validation: [
+          {
+            condition: 'contains(["stop", "delete"], var.suspended_limit_action)',
+            errorMessage: 'suspended_limit_action must be "stop" or "delete".',
+          },
+        ],
+      },
+    ),
     maxWorkspacesPerUser: v(
       'max_workspaces_per_user',
       'number',
