@@ -5,6 +5,7 @@ import { isHubError } from './errors.js';
 import { isPastDeadline } from './idle.js';
 import { isTransitional } from './lifecycle.js';
 import { type OrphanReport, passOverOrphans } from './orphans.js';
+import { finishInterruptedCreate, isInsertUnrecorded, type ProvisionDeps } from './provision.js';
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
 import type { SuspendedLimitAction } from './suspend-limit.js';
 import { syncWorkspace } from './sync.js';
@@ -14,6 +15,8 @@ export interface SweepDeps {
   store: WorkspaceStore;
   driver: ComputeDriver;
   db: Firestore;
+  /** Lets the sweep finish a create cut short before its insert; without it, such a create times out. */
+  instanceExtras?: ProvisionDeps['instanceExtras'];
 }
 
 export interface SweepOptions {
@@ -184,8 +187,16 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     // finds them all (a status `in` query costs a scan per status).
     for await (const page of deps.store.scan(null, 'operation.started_at', settle, pageSize)) {
       const stuck = page.filter(({ workspace }) => isTransitional(workspace.status));
-      await eachLimited(stuck, concurrency, async ({ workspace: ws }) => {
+      await eachLimited(stuck, concurrency, async ({ workspace }) => {
+        const ws = workspace;
         try {
+          const { instanceExtras } = deps;
+          if (instanceExtras && isInsertUnrecorded(ws)) {
+            // The hub stopped between the document and the insert: make the insert.
+            const after = await finishInterruptedCreate({ ...deps, instanceExtras }, ws);
+            if (after.version !== ws.version) summary.repaired++;
+            return;
+          }
           const r = await syncWorkspace(deps, ws, now);
           if (r.changed) summary.repaired++;
         } catch (err) {

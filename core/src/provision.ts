@@ -98,7 +98,9 @@ export function newWorkspace(
 /**
  * Creates the document (idempotently, within quota), then asks the driver for
  * the instance. A retried request with the same idempotency key returns the
- * first workspace; its insert carries the same requestId, so GCE makes one VM.
+ * first workspace, and finishes its create if that one was cut short (the hub
+ * stopped between the document and the insert): its insert carries the same
+ * requestId, so GCE makes one VM.
  */
 export async function provisionWorkspace(
   deps: ProvisionDeps,
@@ -111,7 +113,30 @@ export async function provisionWorkspace(
     idempotencyKey: opts.idempotencyKey,
     maxPerOwner: deps.policy.maxWorkspacesPerUser,
   });
-  if (!created) return { workspace, created };
+  if (!created) return { workspace: await finishInterruptedCreate(deps, workspace), created };
+  return { workspace: await insertInstance(deps, workspace), created };
+}
+
+export type InsertDeps = Pick<ProvisionDeps, 'store' | 'driver' | 'instanceExtras'>;
+
+/** Whether the workspace's insert was never recorded: its create was cut short, or is under way. */
+export function isInsertUnrecorded(ws: Workspace): boolean {
+  return ws.status === 'PROVISIONING' && ws.operation?.kind === 'insert' && !ws.operation.name;
+}
+
+/**
+ * Finishes a create cut short between its document and its insert: makes the
+ * insert (same requestId) unless the instance exists already, in which case
+ * reconcile takes it from there. Anything else is returned as it is.
+ */
+export async function finishInterruptedCreate(deps: InsertDeps, ws: Workspace): Promise<Workspace> {
+  if (!isInsertUnrecorded(ws)) return ws;
+  if (await deps.driver.get(ws.zone, ws.instance_name)) return ws;
+  return insertInstance(deps, ws);
+}
+
+/** The insert of a PROVISIONING workspace, recorded on its document; a refusal marks it ERROR. */
+async function insertInstance(deps: InsertDeps, workspace: Workspace): Promise<Workspace> {
   try {
     const extras = await deps.instanceExtras(workspace);
     const op = await deps.driver.create(
@@ -128,7 +153,7 @@ export async function provisionWorkspace(
     const recorded = await deps.store.updateIfVersion(workspace.id, workspace.version, {
       operation: { name: op.name, kind: 'insert', started_at: workspace.created_at },
     });
-    return { workspace: recorded ?? (await deps.store.get(workspace.id)) ?? workspace, created };
+    return recorded ?? (await deps.store.get(workspace.id)) ?? workspace;
   } catch (err) {
     await recordFailure(deps.store, workspace.id, workspace.version, err);
     throw err;
