@@ -3,10 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { newWorkspaceId } from '@workspace-hub/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HUB_COMPUTE_CALLS, WORKSPACE_NAME_PREFIX } from './hub-permissions.js';
+import {
+  HUB_COMPUTE_CALLS,
+  RECONCILE_COMPUTE_PERMISSIONS,
+  RECONCILE_DRIVER_CALLS,
+  WORKSPACE_NAME_PREFIX,
+} from './hub-permissions.js';
 import { synthesizeModule } from './synthesize.js';
 
 const computeDir = fileURLToPath(new URL('../../../core/src/compute/', import.meta.url));
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The Compute Engine methods the driver's source calls, read from the source itself. */
 function callsInDriver(): Set<string> {
@@ -68,5 +74,26 @@ describe('the hub’s Compute Engine permissions', () => {
       member: '${each.value}',
       condition: { expression: 'destination.port == ${var.agent_port}' },
     });
+  });
+
+  it('let the reconcile function make only the reads syncWorkspace makes', () => {
+    const functionsSource = readdirSync(`${repo}functions/src`)
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => readFileSync(`${repo}functions/src/${f}`, 'utf8'))
+      .join('\n');
+    // The function hands its driver to syncWorkspace and calls none of it itself.
+    expect(functionsSource).toContain('syncWorkspace(');
+    expect(functionsSource).not.toMatch(/\bdriver\.\w+\(/);
+    const sync = readFileSync(`${repo}core/src/sync.ts`, 'utf8');
+    const used = [...sync.matchAll(/\bdriver\.(\w+)\(/g)].map(([, method]) => method!);
+    expect([...new Set(used)].sort()).toEqual(Object.keys(RECONCILE_DRIVER_CALLS).sort());
+    const role = resources.google_project_iam_custom_role!.reconcile_compute_role!;
+    expect(role.permissions).toEqual(RECONCILE_COMPUTE_PERMISSIONS);
+    expect(RECONCILE_COMPUTE_PERMISSIONS).toEqual([
+      'compute.instances.get',
+      'compute.zoneOperations.get',
+    ]);
+    const grants = Object.values(resources.google_project_iam_member!).map((grant) => grant.role);
+    expect(grants).not.toContain('roles/compute.viewer');
   });
 });

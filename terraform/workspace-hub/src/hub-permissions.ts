@@ -46,3 +46,15 @@ export const WORKSPACES_ONLY = [
   `resource.name.extract("/instances/{name}").startsWith("${WORKSPACE_NAME_PREFIX}")`,
   `resource.name.extract("/disks/{name}").startsWith("${WORKSPACE_NAME_PREFIX}")`,
 ].join(' || ');
+
+/**
+ * The reconcile function's Compute calls: syncWorkspace (core/src/sync.ts)
+ * reads the instance and its pending operation, through the same driver.
+ */
+export const RECONCILE_DRIVER_CALLS: Record<string, string> = {
+  get: 'instances.get',
+  getOperation: 'zoneOperations.get',
+};
+export const RECONCILE_COMPUTE_PERMISSIONS = [
+  ...new Set(Object.values(RECONCILE_DRIVER_CALLS).flatMap((call) => HUB_COMPUTE_CALLS[call]!)),
+].sort();

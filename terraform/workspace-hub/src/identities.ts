@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import type { Apis } from './apis.js';
 import {
   HUB_COMPUTE_PERMISSIONS,
+  RECONCILE_COMPUTE_PERMISSIONS,
   WORKSPACE_NAME_PREFIX,
   WORKSPACES_ONLY,
 } from './hub-permissions.js';
@@ -97,7 +98,25 @@ export function defineIdentities(
   });
 
   projectRole('reconcile_datastore_user', reconcile, 'roles/datastore.user');
-  projectRole('reconcile_compute_viewer', reconcile, 'roles/compute.viewer');
+  // Not compute.viewer (every resource of the project): the two reads syncWorkspace makes.
+  const reconcileCompute = new ProjectIamCustomRole(scope, 'reconcile_compute_role', {
+    project,
+    roleId: 'workspaceHubReconcile',
+    title: 'Workspace Hub: reconcile reads',
+    description: 'The Compute Engine reads of the reconcile function (hub-permissions.ts).',
+    permissions: RECONCILE_COMPUTE_PERMISSIONS,
+    dependsOn: [apis.iam],
+  });
+  new ProjectIamMember(scope, 'reconcile_workspace_compute', {
+    project,
+    role: reconcileCompute.name,
+    member: reconcile.member,
+    condition: {
+      title: 'workspace VMs only',
+      description: `Instances named ${WORKSPACE_NAME_PREFIX}* (and what is not an instance).`,
+      expression: WORKSPACES_ONLY,
+    },
+  });
 
   return { hub, scheduler, workspace, reconcile };
 }

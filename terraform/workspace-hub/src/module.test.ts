@@ -184,7 +184,7 @@ describe('the committed Terraform module', () => {
     ]);
     expect(rolesOf('workspace_sa')).toEqual(['roles/logging.logWriter']);
     expect(rolesOf('reconcile_sa')).toEqual([
-      'roles/compute.viewer',
+      '${google_project_iam_custom_role.reconcile_compute_role.name}',
       'roles/datastore.user',
       'roles/eventarc.eventReceiver',
     ]);
