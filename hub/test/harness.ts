@@ -110,9 +110,21 @@ export async function startTestHub(
     now: opts.now,
   });
   const app = createApp(deps);
+  // Requests the server is still handling when the test closes: their Firestore
+  // calls must end before the client is terminated, or they reject unhandled.
+  const inFlight = new Set<Promise<unknown>>();
+  const serveTracked = async (req: Request) => {
+    const answer = Promise.resolve(app.fetch(req));
+    inFlight.add(answer);
+    try {
+      return await answer;
+    } finally {
+      inFlight.delete(answer);
+    }
+  };
   const server: ServerType | null = door
     ? await new Promise((resolve) => {
-        const s = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, () =>
+        const s = serve({ fetch: serveTracked, port: config.PORT, hostname: '127.0.0.1' }, () =>
           resolve(s),
         );
       })
@@ -188,6 +200,7 @@ export async function startTestHub(
         await new Promise((r) => server.close(r));
       }
       await door?.close();
+      await Promise.allSettled(inFlight);
       await driver.close?.();
       await fake.close();
       await db.terminate();
