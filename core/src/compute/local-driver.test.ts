@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,16 @@ import { LocalDriver } from './local-driver.js';
 const DRIVER = fileURLToPath(new URL('./local-driver.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'local-driver-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** A process that runs (or is stopped), not one gone or a zombie nobody reaped. */
+function isLive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !'ZX'.includes(stat.slice(stat.lastIndexOf(')') + 2)[0]!);
+  } catch {
+    return false;
+  }
+}
 
 /** Polls until `check` holds or `ms` have passed; says which. */
 async function eventually(check: () => boolean, ms: number): Promise<boolean> {
@@ -142,6 +152,110 @@ describe('LocalDriver', () => {
       if (alive()) process.kill(pid, 'SIGKILL');
       await driver.delete('local', 'ws-limit', 'req-limit-delete');
       await driver.close();
+    }
+  });
+
+  it('finds the agents a crashed hub left running: status is right, and delete kills and removes them', async () => {
+    const agent = ['sh', '-c', 'while :; do sleep 0.2; done'];
+    const hubScript = `
+      import { LocalDriver } from ${JSON.stringify(DRIVER)};
+      const driver = new LocalDriver({
+        dataDir: ${JSON.stringify(dataDir)},
+        agentCommand: ${JSON.stringify(agent)},
+        hubUrl: 'http://127.0.0.1:9',
+      });
+      await driver.create({ name: 'ws-left', zone: 'local', machineType: 'local', diskSizeGb: 10,
+        userData: '', labels: { 'workspace-hub': 'true', 'workspace-id': 'ws-left' }, image: 'local',
+        agentEnv: { WORKSPACE_AGENT_TOKEN: 'secret-token-123' } }, 'req-left');
+      setInterval(() => {}, 1000);
+    `;
+    const hub = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', hubScript],
+      { stdio: 'ignore' },
+    );
+    const dir = join(dataDir, 'workspaces', 'ws-left');
+    const record = join(dir, 'instance.json');
+    let pid = 0;
+    const alive = () => pid > 0 && isLive(pid);
+    try {
+      expect(await eventually(() => existsSync(record), 10_000)).toBe(true);
+      pid = JSON.parse(readFileSync(record, 'utf8')).pid;
+      // The agent's token never reaches disk.
+      expect(readFileSync(record, 'utf8')).not.toContain('secret-token-123');
+      hub.kill('SIGKILL');
+      await new Promise((r) => hub.once('exit', r));
+      expect(alive()).toBe(true);
+
+      // A new hub process over the same data dir.
+      const driver = new LocalDriver({
+        dataDir,
+        agentCommand: agent,
+        hubUrl: 'http://127.0.0.1:9',
+      });
+      expect((await driver.get('local', 'ws-left'))?.status).toBe('RUNNING');
+      await driver.suspend('local', 'ws-left', 'req-suspend');
+      const stopped = () => readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') T ');
+      expect(await eventually(stopped, 5000)).toBe(true);
+      const again = new LocalDriver({ dataDir, agentCommand: agent, hubUrl: 'http://127.0.0.1:9' });
+      expect((await again.get('local', 'ws-left'))?.status).toBe('SUSPENDED');
+      // A retried create is the same create, not a conflict.
+      await again.create(
+        {
+          name: 'ws-left',
+          zone: 'local',
+          machineType: 'local',
+          diskSizeGb: 10,
+          userData: '',
+          labels: {},
+          image: 'local',
+        },
+        'req-left',
+      );
+      await again.delete('local', 'ws-left', 'req-delete');
+      expect(alive()).toBe(false);
+      expect(existsSync(dir)).toBe(false);
+      expect(await again.get('local', 'ws-left')).toBeNull();
+    } finally {
+      hub.kill('SIGKILL');
+      if (alive()) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('never takes a process that reused an agent’s pid for the agent', async () => {
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const dir = join(dataDir, 'workspaces', 'ws-reused');
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'instance.json'),
+        JSON.stringify({
+          spec: {
+            name: 'ws-reused',
+            zone: 'local',
+            machineType: 'local',
+            diskSizeGb: 10,
+            labels: { 'workspace-id': 'ws-reused' },
+            image: 'local',
+          },
+          port: 9,
+          pid: other.pid,
+          requestId: 'req-reused',
+        }),
+      );
+      const driver = new LocalDriver({
+        dataDir,
+        agentCommand: ['sleep', '30'],
+        hubUrl: 'http://127.0.0.1:9',
+      });
+      // Same command line, but not this workspace's agent (no WORKSPACE_ID in its environment).
+      expect((await driver.get('local', 'ws-reused'))?.status).toBe('TERMINATED');
+      await driver.delete('local', 'ws-reused', 'req-reused-delete');
+      expect(other.exitCode).toBeNull();
+      expect(isLive(other.pid!)).toBe(true);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      other.kill('SIGKILL');
     }
   });
 });

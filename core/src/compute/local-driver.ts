@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Settled, settleEach } from '../each-limited.js';
 import { HubError } from '../errors.js';
@@ -15,6 +15,7 @@ import type {
   SuspendResult,
 } from './driver.js';
 import { QUARANTINE_LABEL } from './driver.js';
+import { agentProcessState, readAgentRecords, writeAgentRecord } from './local-agent-record.js';
 import { signalTree } from './process-tree.js';
 
 export interface LocalDriverOptions {
@@ -40,14 +41,18 @@ interface LocalInstance {
   port: number;
   dir: string;
   child: ChildProcess | null;
+  /** The agent's pid: of `child`, or of an agent a previous hub process started. */
+  pid: number | null;
+  requestId: string;
 }
 
 /**
  * Workspaces as vm-agent processes on 127.0.0.1, for `npm start` and the
  * end-to-end tests. Suspend is SIGSTOP of the agent and its shells (memory and
  * terminals kept, as on GCE); resume is SIGCONT; delete kills and removes.
- * Operations complete at once. State lives in this process: stopping the hub
- * stops its workspaces.
+ * Operations complete at once. Stopping the hub stops its workspaces; a hub
+ * that crashed leaves them running, and the next one finds them again from the
+ * record each folder keeps (`local-agent-record.ts`).
  */
 export class LocalDriver implements ComputeDriver {
   readonly kind = 'local' as const;
@@ -56,7 +61,44 @@ export class LocalDriver implements ComputeDriver {
   private readonly byRequestId = new Map<string, OperationRef>();
   private opCounter = 0;
 
-  constructor(private readonly opts: LocalDriverOptions) {}
+  constructor(private readonly opts: LocalDriverOptions) {
+    this.rediscover();
+  }
+
+  /** The workspaces a previous hub process left: running, suspended, or stopped with their home. */
+  private rediscover(): void {
+    for (const { dir, record } of readAgentRecords(join(this.opts.dataDir, 'workspaces'))) {
+      const inst: LocalInstance = {
+        spec: { ...record.spec, userData: '' },
+        status: 'TERMINATED',
+        port: record.port,
+        dir,
+        child: null,
+        pid: record.pid,
+        requestId: record.requestId,
+      };
+      if (existsSync(join(dir, QUARANTINED_FILE)))
+        inst.spec.labels = { ...inst.spec.labels, [QUARANTINE_LABEL]: 'true' };
+      this.refresh(inst);
+      this.instances.set(this.key(inst.spec.zone, inst.spec.name), inst);
+    }
+  }
+
+  /** For an agent this process did not start: reads whether it still runs. */
+  private refresh(inst: LocalInstance): void {
+    if (inst.child || inst.pid === null) return;
+    const id = inst.spec.labels['workspace-id'] ?? inst.spec.name;
+    const state = agentProcessState(inst.pid, this.opts.agentCommand, id);
+    if (state === null) {
+      inst.pid = null;
+      inst.status = 'TERMINATED';
+    } else inst.status = state === 'stopped' ? 'SUSPENDED' : 'RUNNING';
+  }
+
+  private record(inst: LocalInstance): void {
+    const { agentEnv: _secret, userData: _unused, ...spec } = inst.spec;
+    writeAgentRecord(inst.dir, { spec, port: inst.port, pid: inst.pid, requestId: inst.requestId });
+  }
 
   private key(zone: string, name: string) {
     return `${zone}/${name}`;
@@ -65,6 +107,7 @@ export class LocalDriver implements ComputeDriver {
   private find(zone: string, name: string): LocalInstance {
     const inst = this.instances.get(this.key(zone, name));
     if (!inst) throw new HubError('not_found', `instance ${name} not found in ${zone}`);
+    this.refresh(inst);
     return inst;
   }
 
@@ -119,17 +162,24 @@ export class LocalDriver implements ComputeDriver {
     child.once('exit', () => {
       if (inst.child === child) {
         inst.child = null;
+        inst.pid = null;
         if (inst.status !== 'STOPPING') inst.status = 'TERMINATED';
       }
     });
     inst.child = child;
+    inst.pid = child.pid ?? null;
     inst.status = 'RUNNING';
+    this.record(inst);
   }
 
   async create(spec: InstanceSpec, requestId: string): Promise<OperationRef> {
     const k = this.key(spec.zone, spec.name);
-    if (this.instances.has(k) && !this.byRequestId.has(requestId))
+    const existing = this.instances.get(k);
+    if (existing && !this.byRequestId.has(requestId)) {
+      // The create of an agent a previous hub process started: the same call, done.
+      if (existing.requestId === requestId) return this.op(spec.zone, requestId, () => {});
       throw new HubError('conflict', `instance ${spec.name} already exists`);
+    }
     return this.op(spec.zone, requestId, async () => {
       const inst: LocalInstance = {
         spec,
@@ -137,6 +187,8 @@ export class LocalDriver implements ComputeDriver {
         port: await freeLoopbackPort(),
         dir: join(this.opts.dataDir, 'workspaces', spec.name),
         child: null,
+        pid: null,
+        requestId,
       };
       this.instances.set(k, inst);
       this.startAgent(inst);
@@ -146,6 +198,7 @@ export class LocalDriver implements ComputeDriver {
   async get(zone: string, name: string): Promise<InstanceState | null> {
     const inst = this.instances.get(this.key(zone, name));
     if (!inst) return null;
+    this.refresh(inst);
     return { name, zone, status: inst.status, labels: { ...inst.spec.labels } };
   }
 
@@ -162,7 +215,7 @@ export class LocalDriver implements ComputeDriver {
         `instance ${name} is ${inst.status}; only RUNNING can be suspended`,
       );
     const operation = await this.op(zone, requestId, () => {
-      if (inst.child?.pid) signalTree(inst.child.pid, 'SIGSTOP');
+      if (inst.pid) signalTree(inst.pid, 'SIGSTOP');
       inst.status = 'SUSPENDED';
     });
     return { operation, fallbackReason: null };
@@ -171,8 +224,8 @@ export class LocalDriver implements ComputeDriver {
   async resume(zone: string, name: string, requestId: string): Promise<OperationRef> {
     const inst = this.find(zone, name);
     return this.op(zone, requestId, () => {
-      if (inst.status === 'SUSPENDED' && inst.child?.pid) {
-        signalTree(inst.child.pid, 'SIGCONT');
+      if (inst.status === 'SUSPENDED' && inst.pid) {
+        signalTree(inst.pid, 'SIGCONT');
         inst.status = 'RUNNING';
       } else if (inst.status === 'TERMINATED' || inst.status === 'STOPPED') {
         this.startAgent(inst);
@@ -193,7 +246,7 @@ export class LocalDriver implements ComputeDriver {
   async stopSuspended(zone: string, name: string, requestId: string): Promise<OperationRef> {
     const inst = this.find(zone, name);
     return this.op(zone, requestId, async () => {
-      if (inst.status === 'SUSPENDED' && inst.child?.pid) signalTree(inst.child.pid, 'SIGCONT');
+      if (inst.status === 'SUSPENDED' && inst.pid) signalTree(inst.pid, 'SIGCONT');
       await this.kill(inst);
       inst.status = 'TERMINATED';
     });
@@ -210,6 +263,7 @@ export class LocalDriver implements ComputeDriver {
   private async kill(inst: LocalInstance): Promise<void> {
     const child = inst.child;
     inst.status = 'STOPPING';
+    if (!child && inst.pid !== null) return this.killAdopted(inst, inst.pid);
     if (!child?.pid || child.exitCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     signalTree(child.pid, 'SIGKILL');
@@ -226,6 +280,21 @@ export class LocalDriver implements ComputeDriver {
     writeFileSync(join(inst.dir, QUARANTINED_FILE), `${new Date().toISOString()}\n`);
   }
 
+  /** Kills an agent a previous hub process started: not our child, so its exit is polled for. */
+  private async killAdopted(inst: LocalInstance, pid: number): Promise<void> {
+    const id = inst.spec.labels['workspace-id'] ?? inst.spec.name;
+    if (agentProcessState(pid, this.opts.agentCommand, id) === null) {
+      inst.pid = null;
+      return;
+    }
+    // A stopped process is woken so it does not linger stopped once its group is killed.
+    signalTree(pid, 'SIGCONT');
+    signalTree(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && agentProcessState(pid, this.opts.agentCommand, id); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    inst.pid = null;
+  }
+
   async getOperation(op: OperationRef): Promise<OperationState> {
     const state = this.operations.get(op.name);
     if (!state) throw new HubError('not_found', `operation ${op.name} not found`);
@@ -240,6 +309,7 @@ export class LocalDriver implements ComputeDriver {
     const out: InstanceState[] = [];
     for (const inst of this.instances.values()) {
       if (!zones.includes(inst.spec.zone)) continue;
+      this.refresh(inst);
       if (Object.entries(labels).some(([k, v]) => inst.spec.labels[k] !== v)) continue;
       out.push({
         name: inst.spec.name,
