@@ -9,7 +9,7 @@ import { finishInterruptedCreate, isInsertUnrecorded, type ProvisionDeps } from 
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
 import type { SuspendedLimitAction } from './suspend-limit.js';
 import { syncWorkspace } from './sync.js';
-import { type BatchOutcome, requestTransitions } from './transitions.js';
+import { type BatchOutcome, finishInterruptedCall, requestTransitions } from './transitions.js';
 
 export interface SweepDeps {
   store: WorkspaceStore;
@@ -199,6 +199,9 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
           }
           const r = await syncWorkspace(deps, ws, now);
           if (r.changed) summary.repaired++;
+          // The hub stopped between a claim and its call: make the call.
+          else if (r.workspace && (await finishInterruptedCall(deps, r.workspace, r.instance, now)))
+            summary.repaired++;
         } catch (err) {
           fail(ws.id, 'repair', err);
         }

@@ -1,5 +1,11 @@
 import type { OperationKind, Workspace } from '@workspace-hub/api';
-import type { ComputeDriver, InstanceCall, OperationRef, SuspendResult } from './compute/driver.js';
+import type {
+  ComputeDriver,
+  InstanceCall,
+  InstanceState,
+  OperationRef,
+  SuspendResult,
+} from './compute/driver.js';
 import { eachLimited, type Settled, settle } from './each-limited.js';
 import { HubError, isHubError } from './errors.js';
 import { deterministicRequestId } from './ids.js';
@@ -338,4 +344,54 @@ export async function requestTransitions(
   );
 
   return outcomes;
+}
+
+/**
+ * Whether a transition's compute call was claimed and never made: no operation
+ * recorded, and the instance still where the claim found it (a hub that
+ * stopped between claim and call). A call made but not recorded has moved the
+ * instance on, and reconcile finishes it from what it sees.
+ */
+function callNeverMade(ws: Workspace, instance: InstanceState | null): boolean {
+  const op = ws.operation;
+  if (!op || op.name !== null || !instance) return false;
+  switch (op.kind) {
+    case 'suspend':
+      return ws.status === 'SUSPENDING' && instance.status === 'RUNNING';
+    case 'resume':
+    case 'start':
+      return (
+        ws.status === 'RESUMING' && ['SUSPENDED', 'TERMINATED', 'STOPPED'].includes(instance.status)
+      );
+    case 'delete':
+      return ws.status === 'DELETING' && instance.status !== 'STOPPING';
+    default:
+      return false;
+  }
+}
+
+/**
+ * Makes the call of a transition a hub stopped between claim and call, with
+ * the requestId of the claim (GCE makes it once), and records it. `false` when
+ * there was nothing to finish. A call GCE does not take now is left for the
+ * next sweep; any other refusal marks the workspace ERROR.
+ */
+export async function finishInterruptedCall(
+  deps: TransitionDeps,
+  ws: Workspace,
+  instance: InstanceState | null,
+  now: Date,
+): Promise<boolean> {
+  if (!callNeverMade(ws, instance)) return false;
+  const call = ws.operation!.kind;
+  let result: DriverResult;
+  try {
+    result = await callDriver(deps.driver, ws, call, requestIdFor(ws, call));
+  } catch (err) {
+    if (!isRetryable(err)) await recordFailure(deps.store, ws.id, ws.version, err);
+    throw err;
+  }
+  if (call === 'delete' && result.op === null) await dropDeleted(deps.store, ws);
+  else await deps.store.updateIfVersion(ws.id, ws.version, recordPatch(result, now));
+  return true;
 }

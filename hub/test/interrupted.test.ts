@@ -85,3 +85,31 @@ describe('a create cut short by a hub crash', () => {
     expect(inserts(id)).toBe(1);
   });
 });
+
+describe('a transition cut short by a hub crash between its claim and its call', () => {
+  it('is finished by the next sweep: the stop is made, not left SUSPENDING until its timeout', async () => {
+    const id = (await hub.call('POST', '/workspaces', { as: ALICE, body: {} })).body.id;
+    await hub.fake.waitForStatus(id, 'RUNNING');
+    await hub.agentReady(id);
+    await waitForStatus(hub, id, ALICE, 'READY');
+
+    const dying: ComputeDriver = { ...hub.deps.driver, suspend: () => new Promise(() => {}) };
+    const crashed = createApp({ ...hub.deps, driver: dying });
+    void crashed.request(`/workspaces/${id}/stop`, {
+      method: 'POST',
+      headers: { authorization: `Bearer dev:${ALICE}` },
+    });
+    while ((await hub.deps.store.get(id))!.status !== 'SUSPENDING')
+      await new Promise((r) => setTimeout(r, 20));
+    expect(hub.fake.instance(id)?.status).toBe('RUNNING');
+
+    clock.advance(3 * MIN);
+    const sweep = await hub.call('POST', '/cleanup', { as: ADMIN });
+    expect(sweep.body).toMatchObject({ repaired: 1, errors: [] });
+    await hub.fake.waitForStatus(id, 'SUSPENDED');
+    await waitForStatus(hub, id, ALICE, 'SUSPENDED');
+    expect(hub.fake.calls.filter((c) => c.method === 'suspend' && c.instance === id)).toHaveLength(
+      1,
+    );
+  });
+});
