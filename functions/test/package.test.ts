@@ -2,15 +2,15 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createGceDriver, provisionWorkspace, WorkspaceStore } from '@workspace-hub/core';
+import { createGceDriver, WorkspaceStore } from '@workspace-hub/core';
 import { startComputeFake } from '@workspace-hub/testing';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { describe, expect, it } from 'vitest';
 import { auditLogEvent } from './audit-event.js';
 import { quantityBytes } from './memory.js';
+import { runningWorkspace, ZONE } from './running-workspace.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
-const ZONE = 'europe-west1-b';
 /** Room above the peak measured here: more events, a bigger heap before GC, Cloud Run's own processes. */
 const HEADROOM = 1.5;
 
@@ -57,26 +57,7 @@ describe('npm run package (the zip Terraform deploys)', () => {
     });
     try {
       const store = new WorkspaceStore(db);
-      const { workspace } = await provisionWorkspace(
-        {
-          store,
-          driver,
-          policy: {
-            projectId,
-            defaultZone: ZONE,
-            allowedZones: [ZONE],
-            defaultMachineType: 'e2-standard-4',
-            allowedMachineTypes: [],
-            defaultDiskSizeGb: 20,
-            defaultImageTag: 'v1',
-            idleTimeoutMinutes: 60,
-          },
-          instanceExtras: async () => ({ userData: '#cloud-config\n{}\n', image: 'img' }),
-        },
-        { sub: 'u1', email: 'u@example.com' },
-        {},
-      );
-      await fake.waitForStatus(workspace.id, 'RUNNING');
+      const workspace = await runningWorkspace({ store, driver, fake, projectId });
       await store.mutate(workspace.id, () => ({
         mutation: { status: 'READY', operation: null },
         value: null,

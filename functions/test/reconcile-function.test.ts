@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGceDriver, provisionWorkspace, WorkspaceStore } from '@workspace-hub/core';
+import { createGceDriver, WorkspaceStore } from '@workspace-hub/core';
 import { type ComputeFake, startComputeFake } from '@workspace-hub/testing';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogEvent } from './audit-event.js';
+import { runningWorkspace, ZONE } from './running-workspace.js';
 
-const ZONE = 'europe-west1-b';
 const { db, projectId } = testFirestore();
 const store = new WorkspaceStore(db);
 let fake: ComputeFake;
@@ -27,27 +27,7 @@ async function deliver(event: unknown, contentType = 'application/cloudevents+js
 }
 
 async function workspace(status: 'READY' | 'DELETING' | 'SUSPENDED') {
-  const deps = {
-    store,
-    driver,
-    policy: {
-      projectId,
-      defaultZone: ZONE,
-      allowedZones: [ZONE],
-      defaultMachineType: 'e2-standard-4',
-      allowedMachineTypes: [],
-      defaultDiskSizeGb: 20,
-      defaultImageTag: 'v1',
-      idleTimeoutMinutes: 60,
-    },
-    instanceExtras: async () => ({ userData: '#cloud-config\n{}\n', image: 'img' }),
-  };
-  const { workspace: ws } = await provisionWorkspace(
-    deps,
-    { sub: 'u1', email: 'u@example.com' },
-    {},
-  );
-  await fake.waitForStatus(ws.id, 'RUNNING');
+  const ws = await runningWorkspace({ store, driver, fake, projectId });
   await store.mutate(ws.id, () => ({
     mutation: {
       status,

@@ -1,0 +1,39 @@
+import {
+  type ComputeDriver,
+  provisionWorkspace,
+  type Workspace,
+  type WorkspaceStore,
+} from '@workspace-hub/core';
+import type { ComputeFake } from '@workspace-hub/testing';
+
+export const ZONE = 'europe-west1-b';
+
+/** Creates a workspace the way the hub does (gce driver, Compute fake) and waits for its VM to run. */
+export async function runningWorkspace(env: {
+  store: WorkspaceStore;
+  driver: ComputeDriver;
+  fake: ComputeFake;
+  projectId: string;
+}): Promise<Workspace> {
+  const { workspace } = await provisionWorkspace(
+    {
+      store: env.store,
+      driver: env.driver,
+      policy: {
+        projectId: env.projectId,
+        defaultZone: ZONE,
+        allowedZones: [ZONE],
+        defaultMachineType: 'e2-standard-4',
+        allowedMachineTypes: [],
+        defaultDiskSizeGb: 20,
+        defaultImageTag: 'v1',
+        idleTimeoutMinutes: 60,
+      },
+      instanceExtras: async () => ({ userData: '#cloud-config\n{}\n', image: 'img' }),
+    },
+    { sub: 'u1', email: 'u@example.com' },
+    {},
+  );
+  await env.fake.waitForStatus(workspace.id, 'RUNNING');
+  return workspace;
+}
