@@ -168,4 +168,31 @@ describe('local mode: workspaces are vm-agent processes', () => {
     expect(existsSync(join(dataDir, 'workspaces', id))).toBe(false);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
+
+  it('a hub started again over the same data dir finds a running agent: status READY, and delete ends it', async () => {
+    const id = (await api('POST', '/workspaces', {})).body.id as string;
+    await waitFor(id, 'READY');
+    const home = join(dataDir, 'workspaces', id, 'home');
+    const pid = JSON.parse(readFileSync(join(dataDir, 'workspaces', id, 'instance.json'), 'utf8'))
+      .pid as number;
+
+    // The first hub is gone for this workspace (as after a crash); a new one starts over the same
+    // emulator project and data dir, with a driver that knows nothing but what is on disk.
+    const first = hub;
+    const second = await startHub({ ...config, PORT: await freePort() }, '127.0.0.1');
+    await second.ready;
+    hub = second;
+    try {
+      const status = await api('GET', `/workspaces/${id}/status`);
+      expect(status.body.workspace.status).toBe('READY');
+      expect((await api('DELETE', `/workspaces/${id}`)).status).toBe(202);
+      await waitFor(id, 'GONE');
+      expect(existsSync(home)).toBe(false);
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0];
+      expect(!existsSync(`/proc/${pid}`) || state() === 'Z').toBe(true);
+    } finally {
+      hub = first;
+      await second.close();
+    }
+  });
 });
