@@ -1,8 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FirestoreEmulator, freePort, startFirestoreEmulator } from '@workspace-hub/testing';
+import {
+  type FirestoreEmulator,
+  freePort,
+  refusesConnections,
+  startFirestoreEmulator,
+} from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { type RunningHub, startHub } from '../src/server.js';
@@ -34,22 +38,6 @@ async function call(method: string, path: string, body?: unknown) {
     retryAfter: res.headers.get('retry-after'),
     body: text ? JSON.parse(text) : null,
   };
-}
-
-/** The emulator's JVM may outlive its launcher for a moment: wait until the port is closed. */
-async function refusesConnections(p: number): Promise<void> {
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(p, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (!open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {

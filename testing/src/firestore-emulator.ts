@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '@workspace-hub/core';
 
@@ -134,4 +135,20 @@ export async function resetFirestore(host: string, projectId: string): Promise<v
     { method: 'DELETE' },
   );
   if (!res.ok) throw new Error(`emulator reset failed: ${res.status}`);
+}
+
+/** The emulator's JVM may outlive its launcher for a moment: wait until the port is closed. */
+export async function refusesConnections(p: number): Promise<void> {
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(p, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
