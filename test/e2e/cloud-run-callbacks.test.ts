@@ -1,4 +1,4 @@
-import { googleClaims, rsaSigner } from '@workspace-hub/testing';
+import { rsaSigner } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub, WORKSPACE_SA, waitForStatus } from '../../hub/test/harness.js';
 import {
@@ -50,21 +50,7 @@ describe('a workspace behind Cloud Run IAM', () => {
     await hub.fake.waitForStatus(id, 'RUNNING');
     const ws = (await hub.deps.store.get(id))!;
     // The VM's metadata server: its identity token names this instance and the VM account.
-    metadata.signIdentity = (audience) =>
-      google.sign(
-        googleClaims(audience, {
-          sub: '1234567890',
-          email: WORKSPACE_SA,
-          email_verified: true,
-          google: {
-            compute_engine: {
-              project_id: ws.project_id,
-              zone: ws.zone,
-              instance_name: ws.instance_name,
-            },
-          },
-        }),
-      );
+    metadata.signIdentity = (audience) => hub.identityToken(ws, audience);
     expect(
       (
         await hub.call('PUT', '/me/keys/laptop', {
