@@ -3,6 +3,7 @@ export * from '@workspace-hub/api';
 export * from './cleanup.js';
 export * from './compute/driver.js';
 export * from './compute/gce-driver.js';
+export { unrecordedFolders } from './compute/local-agent-record.js';
 export * from './compute/local-driver.js';
 export * from './errors.js';
 export * from './idle.js';

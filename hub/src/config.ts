@@ -157,7 +157,9 @@ export const HubConfigSchema = z
     HUB_DATA_DIR: z
       .string()
       .default('.wsh-data')
-      .describe('Local driver: folder of the workspaces’ home folders and agent logs.'),
+      .describe(
+        'Local driver: folder of the workspaces’ folders (home, agent log, instance record); `npm start` also keeps the Firestore emulator’s data in its `firestore/`.',
+      ),
     HUB_COMPUTE_ENDPOINT: url
       .optional()
       .describe(

@@ -1,13 +1,16 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { startFirestoreEmulator } from '@workspace-hub/testing';
+import { join, resolve } from 'node:path';
+import { unrecordedFolders } from '@workspace-hub/core';
+import { EmulatorSnapshots, startFirestoreEmulator } from '@workspace-hub/testing';
 import { ConfigError, loadConfig } from './config.js';
+import { keepEmulatorData } from './dev-persistence.js';
 import { startHub } from './server.js';
 
 /**
  * `npm start`: the whole hub on one machine. Starts a Firestore emulator
- * (unless FIRESTORE_EMULATOR_HOST points at one), then the hub with the local
- * driver and dev identities; Ctrl-C stops everything it started.
+ * (unless FIRESTORE_EMULATOR_HOST points at one) from the data saved under
+ * HUB_DATA_DIR, then the hub with the local driver and dev identities, whose
+ * workspaces come back from their folders; Ctrl-C stops everything it started
+ * and saves the data.
  */
 async function dev() {
   // No metadata server on a laptop: don't let Google's libraries probe for one.
@@ -23,7 +26,13 @@ async function dev() {
     }
     throw err;
   }
-  const emulator = process.env.FIRESTORE_EMULATOR_HOST ? null : await startFirestoreEmulator();
+  const dataDir = resolve(config.HUB_DATA_DIR);
+  const snapshots = new EmulatorSnapshots(join(dataDir, 'firestore'), config.GOOGLE_CLOUD_PROJECT);
+  const ownEmulator = !process.env.FIRESTORE_EMULATOR_HOST;
+  if (ownEmulator) snapshots.prune();
+  const emulator = ownEmulator
+    ? await startFirestoreEmulator({ importData: snapshots.latest() ?? undefined })
+    : null;
   if (emulator) process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
   const hub = await startHub(config, '127.0.0.1');
   try {
@@ -32,20 +41,24 @@ async function dev() {
     await emulator?.stop();
     throw err;
   }
+  const persist = emulator
+    ? keepEmulatorData(snapshots, emulator.host, hub, (m) => process.stderr.write(`${m}\n`))
+    : null;
   const url = `http://127.0.0.1:${hub.port}`;
-  // The emulator keeps nothing between runs, so folders of earlier runs' workspaces
-  // are no workspace's any more. They may hold work: say so, never delete them.
-  const homes = join(config.HUB_DATA_DIR, 'workspaces');
-  const leftovers = emulator && existsSync(homes) ? readdirSync(homes) : [];
+  // Folders no instance record describes (made before records were kept, or
+  // damaged) are no workspace's. They may hold work: say so, never delete them.
+  const homes = join(dataDir, 'workspaces');
+  const leftovers = unrecordedFolders(homes);
   process.stderr.write(
     [
       '',
       `Workspace Hub (local mode) is listening on ${url}`,
-      `  Firestore emulator: ${process.env.FIRESTORE_EMULATOR_HOST}${emulator ? ' (started here)' : ''}`,
+      `  Firestore emulator: ${process.env.FIRESTORE_EMULATOR_HOST}${emulator ? ` (started here; data kept in ${join(dataDir, 'firestore')}/)` : ''}`,
       `  workspaces: agent processes on 127.0.0.1, homes under ${homes}/`,
       ...(leftovers.length
         ? [
-            `  note: ${leftovers.length} folder(s) there are from earlier runs (not known to this hub); remove them when done`,
+            `  note: ${leftovers.length} folder(s) there belong to no workspace (kept; remove them when done):`,
+            ...leftovers.map((dir) => `    ${dir}`),
           ]
         : []),
       '',
@@ -62,6 +75,7 @@ async function dev() {
     stopping = true;
     process.stderr.write('\nStopping the hub, its workspaces and the emulator…\n');
     await hub.close().catch(() => {});
+    await persist?.final();
     await emulator?.stop();
     process.exit(0);
   };

@@ -11,6 +11,8 @@ export interface RunningHub {
   port: number;
   /** Resolves once the full app (Firestore, driver, routes) is loaded. */
   ready: Promise<void>;
+  /** Requests answered so far, probes aside: unchanged means nothing was written meanwhile. */
+  answered(): number;
   close(): Promise<void>;
 }
 
@@ -23,12 +25,15 @@ export interface RunningHub {
 export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise<RunningHub> {
   const log = createLogger();
   const loading = (async () => {
-    const [{ buildDeps }, { createApp }, { guardFirestore }] = await Promise.all([
-      import('./wiring.js'),
-      import('./app.js'),
-      import('./http/firestore-guard.js'),
-    ]);
+    const [{ buildDeps }, { createApp }, { guardFirestore }, { reconcileRestoredWorkspaces }] =
+      await Promise.all([
+        import('./wiring.js'),
+        import('./app.js'),
+        import('./http/firestore-guard.js'),
+        import('./local-restore.js'),
+      ]);
     const deps: HubDeps = await buildDeps(config, { log });
+    await reconcileRestoredWorkspaces(deps);
     // Warms the Firestore client while nothing waits on it yet (and learns its state).
     deps.firestore.check().catch(noop);
     const app = createApp(deps);
@@ -46,10 +51,16 @@ export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise
     new Response(JSON.stringify({ ok: true, version: HUB_VERSION, firestore: 'unknown' }), {
       headers: { 'content-type': 'application/json' },
     });
-  const fetch = async (req: Request) =>
-    !loaded && new URL(req.url).pathname === '/health' && req.method === 'GET'
-      ? health()
-      : (await loading).fetch(req);
+  let answered = 0;
+  const fetch = async (req: Request) => {
+    const path = new URL(req.url).pathname;
+    if (!loaded && path === '/health' && req.method === 'GET') return health();
+    try {
+      return await (await loading).fetch(req);
+    } finally {
+      if (path !== '/health' && path !== '/ready') answered++;
+    }
+  };
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch, port: config.PORT, hostname }, () => resolve(s));
   });
@@ -59,6 +70,7 @@ export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise
     url: `http://127.0.0.1:${port}`,
     port,
     ready: loading.then(() => undefined),
+    answered: () => answered,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       const { deps } = await loading;

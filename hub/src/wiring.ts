@@ -54,7 +54,7 @@ export function verifierFor(config: HubConfig, certs?: CertSource): Verifier {
   }
 }
 
-async function driverFor(config: HubConfig): Promise<ComputeDriver> {
+async function driverFor(config: HubConfig, agentTokens: AgentTokenStore): Promise<ComputeDriver> {
   if (config.HUB_DRIVER === 'local') {
     // Local mode runs from the repository, where the agent is built beside the hub.
     const agentMain = fileURLToPath(new URL('../../vm-agent/dist/main.js', import.meta.url));
@@ -63,6 +63,7 @@ async function driverFor(config: HubConfig): Promise<ComputeDriver> {
       agentCommand: [process.execPath, agentMain],
       hubUrl: hubUrlOf(config),
       forwardDenyPorts: localServicePorts(config),
+      agentEnvFor: async (id) => ({ WORKSPACE_AGENT_TOKEN: await agentTokens.issue(id) }),
     });
   }
   const { createGceDriver } = await import('@workspace-hub/core');
@@ -99,7 +100,7 @@ export async function buildDeps(
     keys: new KeyStore(db),
     sync: new SyncStore(db),
     agentTokens,
-    driver: parts.driver ?? (await driverFor(config)),
+    driver: parts.driver ?? (await driverFor(config, agentTokens)),
     verifier: parts.verifier ?? verifierFor(config),
     googleCerts: parts.googleCerts ?? googleCerts,
     log: parts.log ?? createLogger(),

@@ -18,7 +18,11 @@ export const freePort = freeLoopbackPort;
  * Finds the emulator launcher of the Google Cloud SDK. The direct launcher starts in
  * about 2 s; `gcloud emulators firestore start` takes about 7, so it is the fallback.
  */
-export function findEmulatorCommand(port: number): { cmd: string; args: string[] } {
+export function findEmulatorCommand(
+  port: number,
+  importData?: string,
+): { cmd: string; args: string[] } {
+  const extra = importData ? [`--import-data=${importData}`] : [];
   let sdkRoot = process.env.CLOUDSDK_ROOT_DIR ?? '';
   if (!sdkRoot) {
     try {
@@ -41,10 +45,10 @@ export function findEmulatorCommand(port: number): { cmd: string; args: string[]
     'cloud_firestore_emulator',
   );
   if (existsSync(launcher))
-    return { cmd: launcher, args: ['start', '--host=127.0.0.1', `--port=${port}`] };
+    return { cmd: launcher, args: ['start', '--host=127.0.0.1', `--port=${port}`, ...extra] };
   return {
     cmd: 'gcloud',
-    args: ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`],
+    args: ['emulators', 'firestore', 'start', `--host-port=127.0.0.1:${port}`, ...extra],
   };
 }
 
@@ -71,10 +75,15 @@ async function waitUntilUp(host: string, timeoutMs: number, exited: () => string
 }
 
 export async function startFirestoreEmulator(
-  opts: { port?: number; timeoutMs?: number } = {},
+  opts: {
+    port?: number;
+    timeoutMs?: number;
+    /** An export's `.overall_export_metadata` file to start from (`--import-data`). */
+    importData?: string;
+  } = {},
 ): Promise<FirestoreEmulator> {
   const port = opts.port ?? (await freePort());
-  const { cmd, args } = findEmulatorCommand(port);
+  const { cmd, args } = findEmulatorCommand(port, opts.importData);
   if (!existsSync('/usr/bin/java') && !process.env.JAVA_HOME)
     throw new Error('The Firestore emulator needs Java (a JRE 11+) on PATH.');
   // Own process group, so stopping it takes the java child too. The group also

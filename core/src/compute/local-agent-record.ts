@@ -43,6 +43,14 @@ export function readAgentRecords(
   return out;
 }
 
+/** Folders under `workspacesDir` with no record: no workspace's (kept, reported, never deleted). */
+export function unrecordedFolders(workspacesDir: string): string[] {
+  if (!existsSync(workspacesDir)) return [];
+  return readdirSync(workspacesDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !existsSync(join(workspacesDir, e.name, RECORD)))
+    .map((e) => join(workspacesDir, e.name));
+}
+
 /**
  * The state of `pid` if it is still this workspace's agent: the same command
  * line (`/proc/PID/cmdline`) and WORKSPACE_ID in its environment, so a pid

@@ -30,7 +30,17 @@ export interface LocalDriverOptions {
    * this machine, whose loopback also has the hub and the Firestore emulator.
    */
   forwardDenyPorts?: readonly number[];
+  /**
+   * The agent's extra environment (its token) when starting an agent this
+   * process did not create (found from its record): the token is never
+   * written to disk, so a new one is issued.
+   */
+  agentEnvFor?: (workspaceId: string) => Promise<Record<string, string>>;
 }
+
+/** Why an instance found at start without its agent is not running. */
+export const RESTORED_REASON =
+  'the local hub was restarted and the agent process did not survive it; the home folder is kept, `wsh start` starts it again';
 
 /** In a workspace's folder: the sweep found it orphaned and stopped it; only an admin deletes it. */
 export const QUARANTINED_FILE = 'quarantined';
@@ -44,6 +54,7 @@ interface LocalInstance {
   /** The agent's pid: of `child`, or of an agent a previous hub process started. */
   pid: number | null;
   requestId: string;
+  statusMessage?: string;
 }
 
 /**
@@ -52,7 +63,8 @@ interface LocalInstance {
  * terminals kept, as on GCE); resume is SIGCONT; delete kills and removes.
  * Operations complete at once. Stopping the hub stops its workspaces; a hub
  * that crashed leaves them running, and the next one finds them again from the
- * record each folder keeps (`local-agent-record.ts`).
+ * record each folder keeps (`local-agent-record.ts`); an agent that did not
+ * survive comes back TERMINATED with RESTORED_REASON, started again on its home.
  */
 export class LocalDriver implements ComputeDriver {
   readonly kind = 'local' as const;
@@ -80,8 +92,26 @@ export class LocalDriver implements ComputeDriver {
       if (existsSync(join(dir, QUARANTINED_FILE)))
         inst.spec.labels = { ...inst.spec.labels, [QUARANTINE_LABEL]: 'true' };
       this.refresh(inst);
+      if (inst.status === 'TERMINATED') inst.statusMessage = RESTORED_REASON;
       this.instances.set(this.key(inst.spec.zone, inst.spec.name), inst);
     }
+  }
+
+  /** Instances found at start whose agent was gone, for the hub to reconcile their workspaces. */
+  restoredInstances(): InstanceState[] {
+    return [...this.instances.values()]
+      .filter((i) => i.statusMessage === RESTORED_REASON)
+      .map((i) => this.stateOf(i));
+  }
+
+  private stateOf(inst: LocalInstance): InstanceState {
+    return {
+      name: inst.spec.name,
+      zone: inst.spec.zone,
+      status: inst.status,
+      labels: { ...inst.spec.labels },
+      ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
+    };
   }
 
   /** For an agent this process did not start: reads whether it still runs. */
@@ -135,7 +165,10 @@ export class LocalDriver implements ComputeDriver {
     );
   }
 
-  private startAgent(inst: LocalInstance): void {
+  private async startAgent(inst: LocalInstance): Promise<void> {
+    const workspaceId = inst.spec.labels['workspace-id'] ?? inst.spec.name;
+    if (!inst.spec.agentEnv && this.opts.agentEnvFor)
+      inst.spec = { ...inst.spec, agentEnv: await this.opts.agentEnvFor(workspaceId) };
     const home = join(inst.dir, 'home');
     mkdirSync(home, { recursive: true });
     const [cmd, ...args] = this.opts.agentCommand;
@@ -154,7 +187,7 @@ export class LocalDriver implements ComputeDriver {
         AGENT_HOME: home,
         HUB_URL: this.opts.hubUrl,
         AGENT_FORWARD_DENY_PORTS: (this.opts.forwardDenyPorts ?? []).join(','),
-        WORKSPACE_ID: inst.spec.labels['workspace-id'] ?? inst.spec.name,
+        WORKSPACE_ID: workspaceId,
       },
       stdio: ['ignore', log, log],
     });
@@ -169,6 +202,7 @@ export class LocalDriver implements ComputeDriver {
     inst.child = child;
     inst.pid = child.pid ?? null;
     inst.status = 'RUNNING';
+    delete inst.statusMessage;
     this.record(inst);
   }
 
@@ -191,7 +225,7 @@ export class LocalDriver implements ComputeDriver {
         requestId,
       };
       this.instances.set(k, inst);
-      this.startAgent(inst);
+      await this.startAgent(inst);
     });
   }
 
@@ -199,7 +233,7 @@ export class LocalDriver implements ComputeDriver {
     const inst = this.instances.get(this.key(zone, name));
     if (!inst) return null;
     this.refresh(inst);
-    return { name, zone, status: inst.status, labels: { ...inst.spec.labels } };
+    return this.stateOf(inst);
   }
 
   /** The loopback port the workspace's agent listens on. */
@@ -223,12 +257,12 @@ export class LocalDriver implements ComputeDriver {
 
   async resume(zone: string, name: string, requestId: string): Promise<OperationRef> {
     const inst = this.find(zone, name);
-    return this.op(zone, requestId, () => {
+    return this.op(zone, requestId, async () => {
       if (inst.status === 'SUSPENDED' && inst.pid) {
         signalTree(inst.pid, 'SIGCONT');
         inst.status = 'RUNNING';
       } else if (inst.status === 'TERMINATED' || inst.status === 'STOPPED') {
-        this.startAgent(inst);
+        await this.startAgent(inst);
       }
     });
   }
@@ -311,12 +345,7 @@ export class LocalDriver implements ComputeDriver {
       if (!zones.includes(inst.spec.zone)) continue;
       this.refresh(inst);
       if (Object.entries(labels).some(([k, v]) => inst.spec.labels[k] !== v)) continue;
-      out.push({
-        name: inst.spec.name,
-        zone: inst.spec.zone,
-        status: inst.status,
-        labels: { ...inst.spec.labels },
-      });
+      out.push(this.stateOf(inst));
     }
     return out;
   }

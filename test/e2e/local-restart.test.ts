@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@workspace-hub/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentProcessesUnder, REPO_ROOT, runWsh } from '../../client/test/local-hub.js';
+
+/**
+ * `npm start` keeps its state: the launcher (hub/dist/dev.js, what `npm start`
+ * runs) is stopped with Ctrl-C, then killed with SIGKILL, and each time started
+ * again on the same HUB_DATA_DIR; the workspace comes back with its home (after
+ * Ctrl-C stopped, to be started; after kill -9 with the agent that survived).
+ */
+let root: string;
+let dataDir: string;
+let port: number;
+let launcher: { child: ChildProcess; output: () => string; emulatorHost: string } | null = null;
+const user = { configDir: '', home: '' };
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, seconds = 30) {
+  const until = Date.now() + seconds * 1000;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startLauncher() {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HUB_DATA_DIR: dataDir,
+    PORT: String(port),
+    METADATA_SERVER_DETECTION: 'none',
+  };
+  // The launcher starts an emulator of its own, as `npm start` does.
+  delete env.FIRESTORE_EMULATOR_HOST;
+  delete env.HUB_URL;
+  delete env.GOOGLE_CLOUD_PROJECT;
+  let output = '';
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'hub/dist/dev.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  await waitFor(
+    'the launcher to listen',
+    () => {
+      if (child.exitCode !== null) throw new Error(`launcher exited: ${output}`);
+      return output.includes('Quick start');
+    },
+    45,
+  );
+  const emulatorHost = /Firestore emulator: (\S+)/.exec(output)![1]!;
+  launcher = { child, output: () => output, emulatorHost };
+  return launcher;
+}
+
+async function ended(child: ChildProcess) {
+  if (child.exitCode === null && child.signalCode === null)
+    await new Promise((r) => child.once('exit', r));
+}
+
+const answers = (host: string) =>
+  fetch(`http://${host}/`).then(
+    () => true,
+    () => false,
+  );
+
+async function wshOk(args: string[]): Promise<string> {
+  const r = await runWsh(args, {
+    configDir: user.configDir,
+    hub: `http://127.0.0.1:${port}`,
+    env: { HOME: user.home, WSH_DEV_EMAIL: 'dev@example.com' },
+  });
+  expect(r.code, `wsh ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+async function listed(id: string) {
+  const { workspaces } = JSON.parse(await wshOk(['ls', '--json']));
+  return workspaces.find((w: { id: string }) => w.id === id);
+}
+
+/** When the hub last answered a request, from its request log. */
+function lastAnswer(output: string): number {
+  const times = [...output.matchAll(/"time":"([^"]+)"/g)];
+  return Date.parse(times.at(-1)?.[1] ?? '1970-01-01T00:00:00Z');
+}
+
+/** The emulator's data was saved after `since` (the launcher exports while the hub is busy). */
+function savedAfter(since: number): boolean {
+  try {
+    return Number(readlinkSync(join(dataDir, 'firestore', 'current')).split('-')[1]) > since;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'wsh-restart-'));
+  dataDir = join(root, 'data');
+  user.configDir = join(root, 'config');
+  user.home = join(root, 'home');
+  mkdirSync(user.home, { recursive: true });
+  port = await freePort();
+});
+
+afterAll(async () => {
+  if (launcher && launcher.child.exitCode === null) {
+    launcher.child.kill('SIGINT');
+    await ended(launcher.child);
+  }
+  for (const pid of agentProcessesUnder(dataDir)) process.kill(pid, 'SIGKILL');
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('npm start keeps its workspaces', () => {
+  it('brings a workspace back with its home after Ctrl-C and after kill -9', async () => {
+    // First run: a workspace with a file in its home.
+    let run = await startLauncher();
+    await wshOk(['login', '--dev', 'dev@example.com']);
+    const id: string = JSON.parse(await wshOk(['create', '--json'])).id;
+    await wshOk(['ssh', id, '--', 'sh', '-c', "'echo first-run > note.txt'"]);
+
+    // Ctrl-C: everything it started ends.
+    run.child.kill('SIGINT');
+    await ended(run.child);
+    expect(run.child.exitCode).toBe(0);
+    expect(agentProcessesUnder(dataDir)).toEqual([]);
+    expect(await answers(run.emulatorHost)).toBe(false);
+
+    // Second run: listed, stopped with the reason, started on the same home.
+    run = await startLauncher();
+    const back = await listed(id);
+    expect(back.status).toBe('SUSPENDED');
+    expect(back.status_reason).toContain('restarted');
+    expect(JSON.parse(await wshOk(['start', id, '--json'])).status).toBe('READY');
+    expect(await wshOk(['ssh', id, '--', 'cat', 'note.txt'])).toContain('first-run');
+    await wshOk(['ssh', id, '--', 'sh', '-c', "'echo second-run > note2.txt'"]);
+
+    // kill -9 once the data was saved: its emulator ends with it, its agent runs on.
+    await waitFor('the emulator data to be saved', () => savedAfter(lastAnswer(run.output())), 20);
+    run.child.kill('SIGKILL');
+    await ended(run.child);
+    await waitFor('the emulator to end', async () => !(await answers(run.emulatorHost)));
+
+    const [survivor] = agentProcessesUnder(dataDir);
+    expect(survivor).toBeGreaterThan(0);
+
+    // Third run: the agent left behind is found again, READY as it was, on the same home.
+    run = await startLauncher();
+    expect((await listed(id)).status).toBe('READY');
+    expect(agentProcessesUnder(dataDir)).toContain(survivor);
+    expect(await wshOk(['ssh', id, '--', 'cat', 'note.txt', 'note2.txt'])).toMatch(
+      /first-run\s+second-run/,
+    );
+
+    run.child.kill('SIGINT');
+    await ended(run.child);
+    expect(agentProcessesUnder(dataDir)).toEqual([]);
+    expect(await answers(run.emulatorHost)).toBe(false);
+  }, 120_000);
+});
