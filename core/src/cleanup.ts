@@ -194,8 +194,12 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
           if (instanceExtras && isInsertUnrecorded(ws)) {
             // The hub stopped between the document and the insert: make the insert.
             const after = await finishInterruptedCreate({ ...deps, instanceExtras }, ws);
-            if (after.version !== ws.version) summary.repaired++;
-            return;
+            if (after.version !== ws.version) {
+              summary.repaired++;
+              return;
+            }
+            // The insert was sent, only its record is missing: reconcile as any
+            // create (READY when the agent reports, ERROR past its timeout).
           }
           const r = await syncWorkspace(deps, ws, now);
           if (r.changed) summary.repaired++;
