@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { freeLoopbackPort } from '@workspace-hub/core';
 
 /** A running Firestore emulator, started in its own process group. */
@@ -9,6 +10,16 @@ export interface FirestoreEmulator {
   /** `host:port`, the value for `FIRESTORE_EMULATOR_HOST`. */
   host: string;
   stop(): Promise<void>;
+}
+
+/** Whether any process of the group led by `pgid` is still there (signal 0 only checks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -111,17 +122,26 @@ export async function startFirestoreEmulator(
   const stop = async () => {
     if (child.pid === undefined || exitInfo !== null) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    const started = Date.now();
     try {
       process.kill(-child.pid, 'SIGTERM');
     } catch {
       return;
     }
-    const timer = setTimeout(() => {
+    const killGroup = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {}
-    }, 3000);
+    };
+    const timer = setTimeout(killGroup, 3000);
     await gone;
+    // The shell leads the group and may exit before its java child has let go of
+    // the port: stopped means the whole group is gone (bounded: a zombie nobody
+    // reaps would look alive forever).
+    while (groupAlive(child.pid) && Date.now() - started < 10_000) {
+      if (Date.now() - started > 3000) killGroup();
+      await delay(50);
+    }
     clearTimeout(timer);
   };
   try {
