@@ -30,6 +30,34 @@ async function eventually(check: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * A driver with workspace `name` created, its stand-in agent (a sleep that
+ * writes its pid next to the home) seen running. Create is `req-<name>`.
+ */
+async function sleepingWorkspace(name: string, labels: Record<string, string>) {
+  const driver = new LocalDriver({
+    dataDir,
+    agentCommand: ['sh', '-c', 'echo $$ > "$HOME/../test.pid"; exec sleep 600'],
+    hubUrl: 'http://127.0.0.1:9',
+  });
+  const spec = {
+    name,
+    zone: 'local',
+    machineType: 'local',
+    diskSizeGb: 10,
+    userData: '',
+    labels,
+    image: 'local',
+  };
+  await driver.create(spec, `req-${name.replace(/^ws-/, '')}`);
+  const dir = join(dataDir, 'workspaces', name);
+  const pidFile = join(dir, 'test.pid');
+  expect(await eventually(() => existsSync(pidFile), 10_000)).toBe(true);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const alive = () => existsSync(`/proc/${pid}`);
+  return { driver, dir, pidFile, pid, alive };
+}
+
 describe('LocalDriver', () => {
   it("keeps an agent's log going to agent.log after the hub process is killed", async () => {
     // A stand-in agent: prints its pid, then a line every 100 ms.
@@ -77,26 +105,10 @@ describe('LocalDriver', () => {
   });
 
   it('quarantines an orphan: its agent stopped, its home kept and marked, until deleted', async () => {
-    const driver = new LocalDriver({
-      dataDir,
-      agentCommand: ['sh', '-c', 'echo $$ > "$HOME/../test.pid"; exec sleep 600'],
-      hubUrl: 'http://127.0.0.1:9',
+    const { driver, dir, pid, alive } = await sleepingWorkspace('ws-orphan', {
+      'workspace-hub': 'true',
+      'workspace-id': 'ws-orphan',
     });
-    const spec = {
-      name: 'ws-orphan',
-      zone: 'local',
-      machineType: 'local',
-      diskSizeGb: 10,
-      userData: '',
-      labels: { 'workspace-hub': 'true', 'workspace-id': 'ws-orphan' },
-      image: 'local',
-    };
-    await driver.create(spec, 'req-orphan');
-    const dir = join(dataDir, 'workspaces', 'ws-orphan');
-    const pidFile = join(dir, 'test.pid');
-    expect(await eventually(() => existsSync(pidFile), 10_000)).toBe(true);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    const alive = () => existsSync(`/proc/${pid}`);
     try {
       writeFileSync(join(dir, 'home', 'work.txt'), 'unsaved work');
       await driver.quarantine('local', 'ws-orphan');
@@ -119,25 +131,7 @@ describe('LocalDriver', () => {
   });
 
   it('stops a suspended workspace: its agent woken and ended, its home kept, started again on resume', async () => {
-    const driver = new LocalDriver({
-      dataDir,
-      agentCommand: ['sh', '-c', 'echo $$ > "$HOME/../test.pid"; exec sleep 600'],
-      hubUrl: 'http://127.0.0.1:9',
-    });
-    const spec = {
-      name: 'ws-limit',
-      zone: 'local',
-      machineType: 'local',
-      diskSizeGb: 10,
-      userData: '',
-      labels: {},
-      image: 'local',
-    };
-    await driver.create(spec, 'req-limit');
-    const pidFile = join(dataDir, 'workspaces', 'ws-limit', 'test.pid');
-    expect(await eventually(() => existsSync(pidFile), 10_000)).toBe(true);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    const alive = () => existsSync(`/proc/${pid}`);
+    const { driver, pidFile, pid, alive } = await sleepingWorkspace('ws-limit', {});
     try {
       await driver.suspend('local', 'ws-limit', 'req-limit-suspend');
       expect((await driver.get('local', 'ws-limit'))?.status).toBe('SUSPENDED');
