@@ -1,15 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type FirestoreEmulator,
-  freePort,
-  refusesConnections,
-  startFirestoreEmulator,
-} from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { type RunningHub, startHub } from '../src/server.js';
+import { type HubOverOwnFirestore, startHubOverOwnFirestore } from './own-firestore.js';
 
 /**
  * Firestore going away and coming back, for real: a Firestore emulator of this
@@ -19,13 +9,10 @@ const AUTH = { authorization: 'Bearer dev:olga@example.com', 'content-type': 'ap
 /** Far under the client library's minute of retries; what "within a few seconds" must beat. */
 const ANSWER_BOUND_MS = 15_000;
 
-let emulator: FirestoreEmulator;
-let port: number;
-let hub: RunningHub;
-let dataDir: string;
+let own: HubOverOwnFirestore;
 
 async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${hub.url}${path}`, {
+  const res = await fetch(`${own.hub.url}${path}`, {
     method,
     headers: AUTH,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -41,28 +28,10 @@ async function call(method: string, path: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  port = await freePort();
-  emulator = await startFirestoreEmulator({ port });
-  // The Firestore client finds the emulator through the environment (this test file's process).
-  process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-  dataDir = mkdtempSync(join(tmpdir(), 'hub-outage-'));
-  const config = loadConfig({
-    HUB_DRIVER: 'local',
-    HUB_AUTH: 'dev',
-    PORT: String(await freePort()),
-    GOOGLE_CLOUD_PROJECT: `outage-${Date.now()}`,
-    FIRESTORE_EMULATOR_HOST: emulator.host,
-    HUB_DATA_DIR: dataDir,
-  });
-  hub = await startHub(config, '127.0.0.1');
-  await hub.ready;
+  own = await startHubOverOwnFirestore('hub-outage');
 }, 60_000);
 
-afterAll(async () => {
-  await hub?.close();
-  await emulator?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => own?.close());
 
 describe('a Firestore outage', () => {
   it('is answered with 503 and Retry-After within seconds, shown by /ready and /health, and ends by itself', async () => {
@@ -70,8 +39,7 @@ describe('a Firestore outage', () => {
     expect((await call('GET', '/ready')).status).toBe(200);
     expect((await call('GET', '/health')).body).toMatchObject({ ok: true, firestore: 'ok' });
 
-    await emulator.stop();
-    await refusesConnections(port);
+    await own.stopFirestore();
 
     for (const [method, path, body] of [
       ['GET', '/workspaces'],
@@ -93,7 +61,7 @@ describe('a Firestore outage', () => {
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ ok: true, firestore: 'unavailable' });
 
-    emulator = await startFirestoreEmulator({ port });
+    await own.startFirestoreAgain();
     // No restart of the hub: requests succeed again once Firestore answers.
     const until = Date.now() + 90_000;
     let r = await call('GET', '/workspaces');

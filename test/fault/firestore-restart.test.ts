@@ -1,15 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type FirestoreEmulator,
-  freePort,
-  refusesConnections,
-  startFirestoreEmulator,
-} from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../hub/src/config.js';
-import { type RunningHub, startHub } from '../../hub/src/server.js';
+import {
+  type HubOverOwnFirestore,
+  startHubOverOwnFirestore,
+} from '../../hub/test/own-firestore.js';
 
 /**
  * Firestore killed and started again while writers keep saving settings
@@ -25,33 +18,13 @@ const WRITERS = 4;
 const WRITES_AFTER = 5;
 const TIMEOUT = 240_000;
 
-let emulator: FirestoreEmulator;
-let port: number;
-let hub: RunningHub;
-let dataDir: string;
+let own: HubOverOwnFirestore;
 
 beforeAll(async () => {
-  port = await freePort();
-  emulator = await startFirestoreEmulator({ port });
-  process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-  dataDir = mkdtempSync(join(tmpdir(), 'fault-firestore-'));
-  const config = loadConfig({
-    HUB_DRIVER: 'local',
-    HUB_AUTH: 'dev',
-    PORT: String(await freePort()),
-    GOOGLE_CLOUD_PROJECT: `fault-${Date.now()}`,
-    FIRESTORE_EMULATOR_HOST: emulator.host,
-    HUB_DATA_DIR: dataDir,
-  });
-  hub = await startHub(config, '127.0.0.1');
-  await hub.ready;
+  own = await startHubOverOwnFirestore('fault-firestore');
 }, TIMEOUT);
 
-afterAll(async () => {
-  await hub?.close();
-  await emulator?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => own?.close());
 
 interface Answer {
   status: number;
@@ -64,7 +37,7 @@ async function call(
   body?: unknown,
   ifMatch?: string,
 ): Promise<Answer> {
-  const res = await fetch(`${hub.url}/me/sync/${name}`, {
+  const res = await fetch(`${own.hub.url}/me/sync/${name}`, {
     method,
     headers: ifMatch ? { ...AUTH, 'if-match': ifMatch } : AUTH,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -117,11 +90,10 @@ describe('Firestore killed and restarted under traffic', () => {
 
       await new Promise((r) => setTimeout(r, 1_000));
       phase = 'down';
-      await emulator.stop();
-      await refusesConnections(port);
+      await own.stopFirestore();
       // Writers see 503s before Firestore comes back.
       while (!statuses.get(503)) await new Promise((r) => setTimeout(r, 200));
-      emulator = await startFirestoreEmulator({ port });
+      await own.startFirestoreAgain();
       phase = 'after';
       await Promise.all(writers);
 
@@ -131,7 +103,7 @@ describe('Firestore killed and restarted under traffic', () => {
         const { versions, last } = after[w]!;
         // Consecutive: no write applied twice, none skipped.
         expect(versions).toEqual(versions.map((_, i) => versions[0]! + i));
-        const res = await fetch(`${hub.url}/me/sync/w${w}`, { headers: AUTH });
+        const res = await fetch(`${own.hub.url}/me/sync/w${w}`, { headers: AUTH });
         const blob = (await res.json()) as { version: number; content: string };
         expect({ version: blob.version, content: blob.content }).toEqual({
           version: versions.at(-1),
