@@ -5,12 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IapTunnelListener, listenIapTunnel } from '../../client/src/iap-tunnel/index.js';
 import {
   type KeyPair,
-  makeKey,
   runProgram,
   scpArgs,
-  startTestAgent,
+  startAgentForLaptop,
   type TestAgent,
-  tempDir,
 } from '../../vm-agent/test/helpers.js';
 import { MB, sha256File, writeRandomFile } from './files.js';
 
@@ -34,10 +32,7 @@ let tunnel: IapTunnelListener;
 let viaTunnel: { port: number; knownHosts: string };
 
 beforeAll(async () => {
-  local = tempDir('fault-iap-');
-  laptop = await makeKey(local, 'laptop');
-  writeFileSync(join(local, 'authorized_keys'), `${laptop.publicKey}\n`);
-  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: join(local, 'authorized_keys') });
+  ({ agent, laptop, local } = await startAgentForLaptop('fault-iap-'));
   relay = await startIapRelay({ token: TOKEN });
   tunnel = await listenIapTunnel({
     project: 'p1',

@@ -1,14 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type KeyPair,
-  makeKey,
   runProgram,
   scpArgs,
-  startTestAgent,
+  startAgentForLaptop,
   type TestAgent,
-  tempDir,
 } from '../../vm-agent/test/helpers.js';
 import { MB, sha256File, writeRandomFile } from './files.js';
 
@@ -26,11 +23,7 @@ let local: string;
 let original: string;
 
 beforeAll(async () => {
-  local = tempDir('fault-transfer-');
-  laptop = await makeKey(local, 'laptop');
-  const authorized = join(local, 'authorized_keys');
-  writeFileSync(authorized, `${laptop.publicKey}\n`);
-  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: authorized });
+  ({ agent, laptop, local } = await startAgentForLaptop('fault-transfer-'));
   original = await writeRandomFile(join(local, 'big.bin'), SIZE);
 }, TIMEOUT);
 

@@ -79,6 +79,21 @@ export async function startTestAgent(env: Record<string, string> = {}): Promise<
   };
 }
 
+/**
+ * A laptop's key in a new temporary directory (`local`) and an agent that
+ * trusts only that key, as a workspace whose owner has one device.
+ */
+export async function startAgentForLaptop(
+  prefix: string,
+): Promise<{ agent: TestAgent; laptop: KeyPair; local: string }> {
+  const local = tempDir(prefix);
+  const laptop = await makeKey(local, 'laptop');
+  const authorized = join(local, 'authorized_keys');
+  writeFileSync(authorized, `${laptop.publicKey}\n`);
+  const agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: authorized });
+  return { agent, laptop, local };
+}
+
 /** Arguments for the real OpenSSH client: no user config, pinned host key, no prompts. */
 export function sshArgs(
   agent: { port: number; knownHosts: string },

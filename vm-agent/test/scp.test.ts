@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type KeyPair,
-  makeKey,
   runProgram,
   scpArgs,
-  startTestAgent,
+  startAgentForLaptop,
   type TestAgent,
-  tempDir,
 } from './helpers.js';
 
 // OpenSSH 9's `scp` speaks SFTP by default: it opens uploads write|create
@@ -27,11 +25,7 @@ let laptop: KeyPair;
 let local: string;
 
 beforeAll(async () => {
-  local = tempDir('vm-agent-scp-');
-  laptop = await makeKey(local, 'laptop');
-  const authorized = join(local, 'authorized_keys');
-  writeFileSync(authorized, `${laptop.publicKey}\n`);
-  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: authorized });
+  ({ agent, laptop, local } = await startAgentForLaptop('vm-agent-scp-'));
 });
 
 afterAll(() => agent?.close());

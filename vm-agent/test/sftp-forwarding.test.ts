@@ -8,13 +8,12 @@ import {
   connectSsh2,
   type KeyPair,
   logLines,
-  makeKey,
   runProgram,
   scpArgs,
   sshArgs,
+  startAgentForLaptop,
   startTestAgent,
   type TestAgent,
-  tempDir,
 } from './helpers.js';
 
 let agent: TestAgent;
@@ -22,11 +21,7 @@ let laptop: KeyPair;
 let local: string;
 
 beforeAll(async () => {
-  local = tempDir('vm-agent-local-');
-  laptop = await makeKey(local, 'laptop');
-  const authorized = join(local, 'authorized_keys');
-  writeFileSync(authorized, `${laptop.publicKey}\n`);
-  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: authorized });
+  ({ agent, laptop, local } = await startAgentForLaptop('vm-agent-local-'));
   symlinkSync('/etc', join(agent.home, 'etc-link'));
   mkdirSync(join(agent.home, 'project'));
   writeFileSync(join(agent.home, 'project', 'notes.txt'), 'inside\n');
