@@ -1,19 +1,17 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  attachSession,
   connectSsh2,
+  execSsh2,
   exited,
   type KeyPair,
-  makeKey,
   Screen,
   ssh,
   sshArgs,
-  startTestAgent,
+  startAgentForLaptop,
   type TestAgent,
-  tempDir,
 } from '../../vm-agent/test/helpers.js';
 
 /**
@@ -31,10 +29,7 @@ let agent: TestAgent;
 let laptop: KeyPair;
 
 beforeAll(async () => {
-  const dir = tempDir('fault-load-');
-  laptop = await makeKey(dir, 'laptop');
-  writeFileSync(join(dir, 'authorized_keys'), `${laptop.publicKey}\n`);
-  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: join(dir, 'authorized_keys') });
+  ({ agent, laptop } = await startAgentForLaptop('fault-load-'));
 });
 
 afterAll(() => agent?.close());
@@ -51,28 +46,6 @@ async function pooled<T>(count: number, limit: number, task: (i: number) => Prom
   };
   await Promise.all(Array.from({ length: limit }, worker));
   return results;
-}
-
-function exec(client: ssh2.Client, command: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) return reject(err);
-      let out = '';
-      let code = -1;
-      stream.on('data', (d: Buffer) => (out += d));
-      stream.stderr.on('data', (d: Buffer) => (out += d));
-      stream.on('exit', (c: number) => (code = c));
-      stream.on('close', () => resolve({ code, out }));
-    });
-  });
-}
-
-function attach(client: ssh2.Client, name: string): Promise<ssh2.ClientChannel> {
-  return new Promise((resolve, reject) =>
-    client.exec(`attach ${name}`, { pty: { rows: 24, cols: 80, term: 'xterm' } }, (err, s) =>
-      err ? reject(err) : resolve(s),
-    ),
-  );
 }
 
 /** Types a sum into a session's shell and waits for the shell's answer. */
@@ -110,14 +83,17 @@ describe('load on one agent', () => {
       const libraryCount = CONNECTIONS - OPENSSH_CONNECTIONS;
       const clients = await pooled(libraryCount, IN_FLIGHT, async (i) => {
         const client = await connectSsh2(agent, laptop);
-        expect(await exec(client, `echo ssh2-${i}-up`)).toEqual({ code: 0, out: `ssh2-${i}-up\n` });
+        expect(await execSsh2(client, `echo ssh2-${i}-up`)).toEqual({
+          code: 0,
+          out: `ssh2-${i}-up\n`,
+        });
         return client;
       });
       const held = await pooled(OPENSSH_CONNECTIONS, IN_FLIGHT, openSshHeld);
 
       // All 200 are open now: every one of them still answers a second command.
       const again = await pooled(libraryCount, IN_FLIGHT, (i) =>
-        exec(clients[i]!, `echo again-${i}`),
+        execSsh2(clients[i]!, `echo again-${i}`),
       );
       expect(again.filter((r, i) => r.code !== 0 || r.out !== `again-${i}\n`)).toEqual([]);
       expect(held.filter((c) => c.exitCode !== null)).toEqual([]);
@@ -140,7 +116,7 @@ describe('load on one agent', () => {
       const client = await connectSsh2(agent, laptop);
       const names = Array.from({ length: SESSIONS }, (_, i) => `fault-${i}`);
       await pooled(SESSIONS, IN_FLIGHT, async (i) => {
-        const channel = await attach(client, names[i]!);
+        const channel = await attachSession(client, names[i]!);
         await echoThrough(channel, `first-${i}`);
         channel.close();
       });
@@ -153,15 +129,15 @@ describe('load on one agent', () => {
       // Detached sessions are still alive: a new connection reattaches to each and it answers.
       const second = await connectSsh2(agent, laptop);
       await pooled(SESSIONS, IN_FLIGHT, async (i) => {
-        const channel = await attach(second, names[i]!);
+        const channel = await attachSession(second, names[i]!);
         await echoThrough(channel, `second-${i}`);
         channel.close();
       });
       client.end();
 
-      const kills = await pooled(SESSIONS, IN_FLIGHT, (i) => exec(second, `kill ${names[i]}`));
+      const kills = await pooled(SESSIONS, IN_FLIGHT, (i) => execSsh2(second, `kill ${names[i]}`));
       expect(kills.filter((k) => k.code !== 0)).toEqual([]);
-      expect(JSON.parse((await exec(second, 'sessions --json')).out)).toEqual({ sessions: [] });
+      expect(JSON.parse((await execSsh2(second, 'sessions --json')).out)).toEqual({ sessions: [] });
       second.end();
 
       const after = await ssh(agent, laptop, ['echo', 'still-here']);

@@ -178,6 +178,33 @@ export function connectSsh2(agent: TestAgent, key: KeyPair): Promise<ssh2.Client
   });
 }
 
+/** Runs `command` on an ssh2 connection (no pty): its exit code and stdout and stderr together. */
+export function execSsh2(
+  client: ssh2.Client,
+  command: string,
+): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, stream) => {
+      if (err) return reject(err);
+      let out = '';
+      let code = -1;
+      stream.on('data', (d: Buffer) => (out += d));
+      stream.stderr.on('data', (d: Buffer) => (out += d));
+      stream.on('exit', (c: number) => (code = c));
+      stream.on('close', () => resolve({ code, out }));
+    });
+  });
+}
+
+/** Attaches to persistent session `name` (created if missing) with a pty, as a terminal does. */
+export function attachSession(client: ssh2.Client, name: string): Promise<ssh2.ClientChannel> {
+  return new Promise((resolve, reject) =>
+    client.exec(`attach ${name}`, { pty: { rows: 24, cols: 80, term: 'xterm' } }, (err, s) =>
+      err ? reject(err) : resolve(s),
+    ),
+  );
+}
+
 /** Collects a channel's output and resolves once `pattern` appears in it. */
 export class Screen {
   text = '';

@@ -1,25 +1,21 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  attachSession,
   connectSsh2,
+  execSsh2,
   type KeyPair,
-  makeKey,
   Screen,
-  startTestAgent,
+  startAgentForLaptop,
   type TestAgent,
-  tempDir,
 } from './helpers.js';
 
 let agent: TestAgent;
 let laptop: KeyPair;
 
 beforeAll(async () => {
-  const keysDir = tempDir('vm-agent-keys-');
-  laptop = await makeKey(keysDir, 'laptop');
-  writeFileSync(join(keysDir, 'authorized_keys'), `${laptop.publicKey}\n`);
-  agent = await startTestAgent({ AGENT_AUTHORIZED_KEYS_FILE: join(keysDir, 'authorized_keys') });
+  ({ agent, laptop } = await startAgentForLaptop('vm-agent-keys-'));
 });
 
 afterAll(() => agent?.close());
@@ -41,54 +37,28 @@ function children(): number[] {
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
-function exec(
-  client: ssh2.Client,
-  command: string,
-  pty: boolean,
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    client.exec(
-      command,
-      pty ? { pty: { rows: 24, cols: 80, term: 'xterm' } } : {},
-      (err, stream) => {
-        if (err) return reject(err);
-        let out = '';
-        let code = -1;
-        stream.on('data', (d: Buffer) => (out += d));
-        stream.stderr.on('data', (d: Buffer) => (out += d));
-        stream.on('exit', (c: number) => (code = c));
-        stream.on('close', () => resolve({ code, out }));
-      },
-    );
-  });
-}
-
 it('creates and kills 50 sessions without leaking processes or file descriptors', async () => {
   const client = await connectSsh2(agent, laptop);
   // Warm up once so lazily opened descriptors (pty helper, logs) are not counted as leaks.
-  await exec(client, 'true', false);
+  await execSsh2(client, 'true');
   const fdsBefore = openFds();
   const childrenBefore = children();
 
   const names = Array.from({ length: 50 }, (_, i) => `load-${i}`);
   const channels: ssh2.ClientChannel[] = [];
   for (const name of names) {
-    const stream = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
-      client.exec(`attach ${name}`, { pty: { rows: 24, cols: 80, term: 'xterm' } }, (err, s) =>
-        err ? reject(err) : resolve(s),
-      ),
-    );
+    const stream = await attachSession(client, name);
     const screen = new Screen(stream);
     stream.write(`echo ready-${name}-$((1+1))\n`);
     await screen.waitFor(`ready-${name}-2`);
     channels.push(stream);
   }
-  const listed = JSON.parse((await exec(client, 'sessions --json', false)).out);
+  const listed = JSON.parse((await execSsh2(client, 'sessions --json')).out);
   expect(listed.sessions).toHaveLength(50);
   expect(children().length - childrenBefore.length).toBe(50);
 
-  for (const name of names) expect((await exec(client, `kill ${name}`, false)).code).toBe(0);
-  const after = JSON.parse((await exec(client, 'sessions --json', false)).out);
+  for (const name of names) expect((await execSsh2(client, `kill ${name}`)).code).toBe(0);
+  const after = JSON.parse((await execSsh2(client, 'sessions --json')).out);
   expect(after.sessions).toEqual([]);
   client.end();
 
