@@ -1,6 +1,5 @@
-import type { ComputeDriver } from '@workspace-hub/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
+import { type DriverCall, dyingHub } from './dying-hub.js';
 import { manualClock, startTestHub, type TestHub, waitForStatus } from './harness.js';
 
 // The hub killed inside a resume, a delete, or after any GCE call was sent and
@@ -20,38 +19,17 @@ beforeAll(async () => {
 });
 afterAll(() => hub.close());
 
-type Call = 'create' | 'suspend' | 'resume' | 'delete';
 const FAKE_METHOD = { create: 'insert', suspend: 'suspend', resume: 'resume', delete: 'delete' };
 
 /** The requests of `call` on the instance; each distinct requestId is one effect (GCE dedupes). */
-function effects(id: string, call: Call): number {
+function effects(id: string, call: DriverCall): number {
   const ids = hub.fake.calls
     .filter((c) => c.method === FAKE_METHOD[call] && c.instance === id)
     .map((c) => c.requestId);
   return new Set(ids).size;
 }
-const requests = (id: string, call: Call) =>
+const requests = (id: string, call: DriverCall) =>
   hub.fake.calls.filter((c) => c.method === FAKE_METHOD[call] && c.instance === id).length;
-
-/**
- * A hub over the same Firestore and Compute that dies inside `call`: before
- * sending it (`sent: false`) or once GCE has taken it (`sent: true`).
- */
-function dyingHub(call: Call, sent: boolean) {
-  const real = hub.deps.driver as unknown as Record<Call, (...a: unknown[]) => Promise<unknown>>;
-  const dies = async (...args: unknown[]) => {
-    if (sent) await real[call](...args);
-    return new Promise(() => {});
-  };
-  const driver = { ...hub.deps.driver, [call]: dies } as ComputeDriver;
-  const app = createApp({ ...hub.deps, driver });
-  return (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-    void app.request(path, {
-      method,
-      headers: { authorization: `Bearer dev:${ALICE}`, ...headers },
-      body,
-    });
-}
 
 async function until(check: () => Promise<boolean> | boolean) {
   while (!(await check())) await new Promise((r) => setTimeout(r, 20));
@@ -86,7 +64,7 @@ const status = async (id: string) => (await hub.deps.store.get(id))?.status;
 describe('a start cut short by a hub crash', () => {
   it('between its claim and its call: the next sweep makes the resume, once', async () => {
     const id = await suspendedWorkspace();
-    dyingHub('resume', false)('POST', `/workspaces/${id}/start`);
+    dyingHub(hub, ALICE, 'resume', false)('POST', `/workspaces/${id}/start`);
     await until(async () => (await status(id)) === 'RESUMING');
     expect(hub.fake.instance(id)?.status).toBe('SUSPENDED');
 
@@ -99,7 +77,7 @@ describe('a start cut short by a hub crash', () => {
 
   it('after its call was sent: the next sweep finishes it without a second resume', async () => {
     const id = await suspendedWorkspace();
-    dyingHub('resume', true)('POST', `/workspaces/${id}/start`);
+    dyingHub(hub, ALICE, 'resume', true)('POST', `/workspaces/${id}/start`);
     await until(() => requests(id, 'resume') === 1);
     expect((await hub.deps.store.get(id))!.operation).toMatchObject({ kind: 'resume', name: null });
 
@@ -114,7 +92,7 @@ describe('a start cut short by a hub crash', () => {
 describe('a delete cut short by a hub crash', () => {
   it('between its claim and its call: the next sweep deletes the VM and the workspace', async () => {
     const id = await readyWorkspace();
-    dyingHub('delete', false)('DELETE', `/workspaces/${id}`);
+    dyingHub(hub, ALICE, 'delete', false)('DELETE', `/workspaces/${id}`);
     await until(async () => (await status(id)) === 'DELETING');
     expect(hub.fake.instance(id)?.status).toBe('RUNNING');
 
@@ -126,7 +104,7 @@ describe('a delete cut short by a hub crash', () => {
 
   it('after its call was sent: the next sweep drops the workspace, no second delete', async () => {
     const id = await suspendedWorkspace();
-    dyingHub('delete', true)('DELETE', `/workspaces/${id}`);
+    dyingHub(hub, ALICE, 'delete', true)('DELETE', `/workspaces/${id}`);
     await until(() => requests(id, 'delete') === 1);
     expect((await hub.deps.store.get(id))!.operation).toMatchObject({ kind: 'delete', name: null });
 
@@ -140,7 +118,7 @@ describe('a delete cut short by a hub crash', () => {
 describe('a stop cut short by a hub crash after its call was sent', () => {
   it('converges to SUSPENDED with one suspend', async () => {
     const id = await readyWorkspace();
-    dyingHub('suspend', true)('POST', `/workspaces/${id}/stop`);
+    dyingHub(hub, ALICE, 'suspend', true)('POST', `/workspaces/${id}/stop`);
     await until(() => requests(id, 'suspend') === 1);
     expect((await hub.deps.store.get(id))!.operation).toMatchObject({
       kind: 'suspend',
@@ -159,7 +137,7 @@ describe('a create cut short by a hub crash after its insert was sent', () => {
     const headers = { 'idempotency-key': 'create-sent', 'content-type': 'application/json' };
     const listed = (await hub.call('GET', '/workspaces', { as: ALICE })).body.workspaces.length;
     const known = new Set(hub.fake.calls.map((c) => c.instance));
-    dyingHub('create', true)('POST', '/workspaces', headers, '{}');
+    dyingHub(hub, ALICE, 'create', true)('POST', '/workspaces', headers, '{}');
     const fresh = () => hub.fake.calls.find((c) => c.method === 'insert' && !known.has(c.instance));
     await until(() => fresh() !== undefined);
     const id = fresh()!.instance!;
@@ -181,7 +159,12 @@ describe('a create cut short by a hub crash after its insert was sent', () => {
 describe('a create cut short after its insert was sent, whose agent never reports', () => {
   it('times out to ERROR at the next sweep past its deadline, not PROVISIONING forever', async () => {
     const known = new Set(hub.fake.calls.map((c) => c.instance));
-    dyingHub('create', true)('POST', '/workspaces', { 'content-type': 'application/json' }, '{}');
+    dyingHub(hub, ALICE, 'create', true)(
+      'POST',
+      '/workspaces',
+      { 'content-type': 'application/json' },
+      '{}',
+    );
     const fresh = () => hub.fake.calls.find((c) => c.method === 'insert' && !known.has(c.instance));
     await until(() => fresh() !== undefined);
     const id = fresh()!.instance!;

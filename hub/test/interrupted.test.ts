@@ -1,6 +1,5 @@
-import type { ComputeDriver } from '@workspace-hub/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
+import { dyingHub } from './dying-hub.js';
 import { manualClock, startTestHub, type TestHub, waitForStatus } from './harness.js';
 
 const ALICE = 'alice@example.com';
@@ -22,17 +21,12 @@ afterAll(() => hub.close());
  */
 async function createCutShort(headers: Record<string, string> = {}): Promise<string> {
   const before = new Set(await ids());
-  const dying: ComputeDriver = { ...hub.deps.driver, create: () => new Promise(() => {}) };
-  const crashed = createApp({ ...hub.deps, driver: dying });
-  void crashed.request('/workspaces', {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer dev:${ALICE}`,
-      'content-type': 'application/json',
-      ...headers,
-    },
-    body: '{}',
-  });
+  dyingHub(hub, ALICE, 'create', false)(
+    'POST',
+    '/workspaces',
+    { 'content-type': 'application/json', ...headers },
+    '{}',
+  );
   for (;;) {
     const fresh = (await ids()).filter((id) => !before.has(id));
     if (fresh.length) return fresh[0]!;
@@ -93,12 +87,7 @@ describe('a transition cut short by a hub crash between its claim and its call',
     await hub.agentReady(id);
     await waitForStatus(hub, id, ALICE, 'READY');
 
-    const dying: ComputeDriver = { ...hub.deps.driver, suspend: () => new Promise(() => {}) };
-    const crashed = createApp({ ...hub.deps, driver: dying });
-    void crashed.request(`/workspaces/${id}/stop`, {
-      method: 'POST',
-      headers: { authorization: `Bearer dev:${ALICE}` },
-    });
+    dyingHub(hub, ALICE, 'suspend', false)('POST', `/workspaces/${id}/stop`);
     while ((await hub.deps.store.get(id))!.status !== 'SUSPENDING')
       await new Promise((r) => setTimeout(r, 20));
     expect(hub.fake.instance(id)?.status).toBe('RUNNING');
