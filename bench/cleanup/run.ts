@@ -16,7 +16,11 @@ import {
   type Workspace,
   WorkspaceStore,
 } from '@workspace-hub/core';
-import { resetFirestore, startFirestoreEmulator } from '@workspace-hub/testing';
+import {
+  resetFirestore,
+  startFirestoreEmulator,
+  testProvisionPolicy,
+} from '@workspace-hub/testing';
 import { spawnComputeFake } from '../lib/compute-fake-process.js';
 import { writeSection } from '../lib/results.js';
 
@@ -24,16 +28,6 @@ const ZONE = 'europe-west1-b';
 const DUE = Number(process.env.BENCH_DUE ?? 1000);
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 10_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-const policy = {
-  projectId: 'bench',
-  defaultZone: ZONE,
-  allowedZones: [ZONE],
-  defaultMachineType: 'e2-standard-4',
-  allowedMachineTypes: [],
-  defaultDiskSizeGb: 20,
-  defaultImageTag: 'v1',
-  idleTimeoutMinutes: 60,
-};
 
 /** Samples the heap while `work` runs; returns its peak above the starting point, in MiB. */
 async function peakHeap<T>(
@@ -70,7 +64,7 @@ async function seed(projectId: string, total: number, due: number, now: Date) {
       ...newWorkspace(
         { sub: `u${i % 50}`, email: `u${i % 50}@example.com` },
         {},
-        { ...policy, projectId },
+        testProvisionPolicy(projectId, ZONE),
         now,
       ),
       status: 'READY',

@@ -4,7 +4,7 @@ import {
   type Workspace,
   type WorkspaceStore,
 } from '@workspace-hub/core';
-import type { ComputeFake } from '@workspace-hub/testing';
+import { type ComputeFake, testProvisionPolicy } from '@workspace-hub/testing';
 
 export const ZONE = 'europe-west1-b';
 
@@ -19,16 +19,7 @@ export async function runningWorkspace(env: {
     {
       store: env.store,
       driver: env.driver,
-      policy: {
-        projectId: env.projectId,
-        defaultZone: ZONE,
-        allowedZones: [ZONE],
-        defaultMachineType: 'e2-standard-4',
-        allowedMachineTypes: [],
-        defaultDiskSizeGb: 20,
-        defaultImageTag: 'v1',
-        idleTimeoutMinutes: 60,
-      },
+      policy: testProvisionPolicy(env.projectId, ZONE),
       instanceExtras: async () => ({ userData: '#cloud-config\n{}\n', image: 'img' }),
     },
     { sub: 'u1', email: 'u@example.com' },

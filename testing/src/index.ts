@@ -5,4 +5,5 @@ export * from './docker-build.js';
 export * from './emulator-snapshots.js';
 export * from './firestore-emulator.js';
 export * from './iap-relay/index.js';
+export * from './provision-policy.js';
 export * from './tokens.js';
