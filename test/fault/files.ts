@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { expect } from 'vitest';
+import { type KeyPair, runProgram, scpArgs } from '../../vm-agent/test/helpers.js';
 
 export const MB = 1024 * 1024;
 
@@ -26,4 +28,16 @@ export function sha256File(path: string): Promise<string> {
       .on('end', () => resolve(hash.digest('hex')))
       .on('error', reject);
   });
+}
+
+/** Copies `from` to `to` with the stock `scp` to `target`; it must print nothing and exit 0. */
+export async function scpQuietly(
+  target: { port: number; knownHosts: string },
+  key: KeyPair,
+  from: string,
+  to: string,
+): Promise<void> {
+  const copy = await runProgram('scp', [...scpArgs(target, key), from, to]);
+  expect(copy.stderr).toBe('');
+  expect(copy.code).toBe(0);
 }

@@ -3,14 +3,8 @@ import { join } from 'node:path';
 import { type IapRelay, startIapRelay } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IapTunnelListener, listenIapTunnel } from '../../client/src/iap-tunnel/index.js';
-import {
-  type KeyPair,
-  runProgram,
-  scpArgs,
-  startAgentForLaptop,
-  type TestAgent,
-} from '../../vm-agent/test/helpers.js';
-import { MB, sha256File, writeRandomFile } from './files.js';
+import { type KeyPair, startAgentForLaptop, type TestAgent } from '../../vm-agent/test/helpers.js';
+import { MB, scpQuietly, sha256File, writeRandomFile } from './files.js';
 
 /**
  * Stock `scp` to a vm-agent through the IAP tunnel client (what `wsh tunnel`
@@ -63,13 +57,7 @@ describe(`scp of ${SIZE / MB} MB through the IAP tunnel while the relay drops th
     async () => {
       const before = reconnects();
       relay.dropAfter(SIZE / 3);
-      const up = await runProgram('scp', [
-        ...scpArgs(viaTunnel, laptop),
-        join(local, 'big.bin'),
-        'dev@127.0.0.1:up.bin',
-      ]);
-      expect(up.stderr).toBe('');
-      expect(up.code).toBe(0);
+      await scpQuietly(viaTunnel, laptop, join(local, 'big.bin'), 'dev@127.0.0.1:up.bin');
       expect(reconnects() - before).toBeGreaterThanOrEqual(1);
       expect(await sha256File(join(agent.home, 'up.bin'))).toBe(original);
     },
@@ -81,13 +69,7 @@ describe(`scp of ${SIZE / MB} MB through the IAP tunnel while the relay drops th
     async () => {
       const before = reconnects();
       relay.dropAfter(SIZE / 3);
-      const down = await runProgram('scp', [
-        ...scpArgs(viaTunnel, laptop),
-        'dev@127.0.0.1:up.bin',
-        join(local, 'down.bin'),
-      ]);
-      expect(down.stderr).toBe('');
-      expect(down.code).toBe(0);
+      await scpQuietly(viaTunnel, laptop, 'dev@127.0.0.1:up.bin', join(local, 'down.bin'));
       expect(reconnects() - before).toBeGreaterThanOrEqual(1);
       expect(await sha256File(join(local, 'down.bin'))).toBe(original);
     },

@@ -7,7 +7,7 @@ import {
   startAgentForLaptop,
   type TestAgent,
 } from '../../vm-agent/test/helpers.js';
-import { MB, sha256File, writeRandomFile } from './files.js';
+import { MB, scpQuietly, sha256File, writeRandomFile } from './files.js';
 
 /**
  * Large transfers with the stock OpenSSH `scp` and `sftp` binaries, both ways,
@@ -33,22 +33,10 @@ describe(`stock OpenSSH transfers of ${SIZE / MB} MB`, () => {
   it(
     'scp uploads and downloads the file with identical sha256 on both ends',
     async () => {
-      const up = await runProgram('scp', [
-        ...scpArgs(agent, laptop),
-        join(local, 'big.bin'),
-        'dev@127.0.0.1:scp.bin',
-      ]);
-      expect(up.stderr).toBe('');
-      expect(up.code).toBe(0);
+      await scpQuietly(agent, laptop, join(local, 'big.bin'), 'dev@127.0.0.1:scp.bin');
       expect(await sha256File(join(agent.home, 'scp.bin'))).toBe(original);
 
-      const down = await runProgram('scp', [
-        ...scpArgs(agent, laptop),
-        'dev@127.0.0.1:scp.bin',
-        join(local, 'scp-back.bin'),
-      ]);
-      expect(down.stderr).toBe('');
-      expect(down.code).toBe(0);
+      await scpQuietly(agent, laptop, 'dev@127.0.0.1:scp.bin', join(local, 'scp-back.bin'));
       expect(await sha256File(join(local, 'scp-back.bin'))).toBe(original);
     },
     TIMEOUT,
