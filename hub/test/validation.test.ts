@@ -98,35 +98,25 @@ describe('requests refused for what they are, not what they ask', () => {
     const count = async () => (await hub.deps.store.list({ limit: 100 })).workspaces.length;
     const [before, calls] = [await count(), hub.fake.calls.length];
     const asText = { 'content-type': 'text/plain' };
-    await expectProblem(
+    const refusedAsNotJson = (res: Parameters<typeof expectProblem>[0]) =>
+      expectProblem(res, 415, 'unsupported_media_type', 'content-type');
+    await refusedAsNotJson(
       await hub.call('POST', '/workspaces', { as: ALICE, body: '{}', headers: asText }),
-      415,
-      'unsupported_media_type',
-      'content-type',
     );
-    await expectProblem(
+    await refusedAsNotJson(
       await hub.call('POST', `/workspaces/${ws.id}/extend`, {
         as: ALICE,
         body: '{"minutes":5}',
         headers: { 'content-type': '' },
       }),
-      415,
-      'unsupported_media_type',
-      'content-type',
     );
-    await expectProblem(
+    await refusedAsNotJson(
       await hub.call('PUT', '/me/keys/laptop', { as: ALICE, body: '{}', headers: asText }),
-      415,
-      'unsupported_media_type',
-      'content-type',
     );
-    await expectProblem(
+    await refusedAsNotJson(
       await hub.call('PUT', '/me/sync/settings', { as: ALICE, body: '{}', headers: asText }),
-      415,
-      'unsupported_media_type',
-      'content-type',
     );
-    await expectProblem(
+    await refusedAsNotJson(
       await hub.call('POST', '/agent/heartbeat', {
         body: '{}',
         headers: {
@@ -135,9 +125,6 @@ describe('requests refused for what they are, not what they ask', () => {
           'x-workspace-id': ws.id,
         },
       }),
-      415,
-      'unsupported_media_type',
-      'content-type',
     );
     expect(await count()).toBe(before);
     expect(hub.fake.calls.slice(calls)).toEqual([]);
