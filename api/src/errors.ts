@@ -1,6 +1,6 @@
 /**
  * The stable `code` of every problem the hub answers with. Clients branch on these, never on
- * messages; the HTTP status each maps to is the hub's business (core's ERROR_STATUS).
+ * messages; the HTTP status each maps to is the hub's business (the hub's ERROR_STATUS).
  */
 export const ERROR_CODES = [
   'invalid_argument',

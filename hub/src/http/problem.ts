@@ -1,7 +1,21 @@
-import { ERROR_STATUS, type ErrorCode, HubError, type Problem } from '@workspace-hub/core';
+import { type ErrorCode, HubError, type Problem } from '@workspace-hub/core';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+
+/** The HTTP status of each of the API's stable error codes: the hub's business, not core's. */
+export const ERROR_STATUS = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  quota_exceeded: 429,
+  upstream_unavailable: 503,
+  upstream_error: 502,
+  internal: 500,
+} as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<ErrorCode, string> = {
   invalid_argument: 'Invalid request',
