@@ -1,8 +1,7 @@
 import { HubError, WORKSPACE_ID_PATTERN, type Workspace } from '@workspace-hub/core';
 import type { Context } from 'hono';
 import type { HubDeps } from '../deps.js';
-import { isCheckedByCloudRun } from './cloud-run.js';
-import { GOOGLE_ISSUERS, verifyGoogleJwt } from './google-jwt.js';
+import { verifyHubToken } from './hub-token.js';
 import { bearerToken } from './identity.js';
 
 interface ComputeEngineClaims {
@@ -29,18 +28,11 @@ export async function authenticateAgent(deps: HubDeps, c: Context): Promise<Work
   const ws = await deps.store.get(id);
   const isJwt = token.split('.').length === 3;
   if (isJwt) {
-    if (isCheckedByCloudRun(token))
-      throw new HubError(
-        'unauthenticated',
-        'Cloud Run removed this token’s signature: the agent must send its identity token in X-Serverless-Authorization too (update the workspace image)',
-      );
-    if (!deps.config.HUB_URL)
-      throw new HubError('unauthenticated', 'identity tokens need HUB_URL set on the hub');
-    const payload = await verifyGoogleJwt(token, {
-      audience: deps.config.HUB_URL,
-      issuers: GOOGLE_ISSUERS,
-      certs: deps.googleCerts,
-    });
+    const payload = await verifyHubToken(
+      deps,
+      token,
+      'Cloud Run removed this token’s signature: the agent must send its identity token in X-Serverless-Authorization too (update the workspace image)',
+    );
     const gce = (payload as { google?: { compute_engine?: ComputeEngineClaims } }).google
       ?.compute_engine;
     if (!gce)

@@ -2,8 +2,8 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { HubError, sweep } from '@workspace-hub/core';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { claimsCheckedByCloudRun, isCheckedByCloudRun } from '../auth/cloud-run.js';
-import { GOOGLE_ISSUERS, verifyGoogleJwt } from '../auth/google-jwt.js';
+import { claimsCheckedByCloudRun } from '../auth/cloud-run.js';
+import { verifyHubToken } from '../auth/hub-token.js';
 import { bearerToken } from '../auth/identity.js';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
@@ -67,18 +67,11 @@ async function isScheduler(deps: HubDeps, c: Context, sa: string): Promise<boole
   }
   const token = bearerToken(c.req.header('authorization'));
   if (!token || claimsOf(token).email?.toLowerCase() !== sa) return false;
-  if (isCheckedByCloudRun(token))
-    throw new HubError(
-      'unauthenticated',
-      'Cloud Run removed the Scheduler token’s signature: behind Cloud Run IAM the hub must run with HUB_AUTH=cloud-run-iam',
-    );
-  if (!deps.config.HUB_URL)
-    throw new HubError('unauthenticated', 'HUB_URL is needed to verify the Scheduler token');
-  const payload = await verifyGoogleJwt(token, {
-    audience: deps.config.HUB_URL,
-    issuers: GOOGLE_ISSUERS,
-    certs: deps.googleCerts,
-  });
+  const payload = await verifyHubToken(
+    deps,
+    token,
+    'Cloud Run removed the Scheduler token’s signature: behind Cloud Run IAM the hub must run with HUB_AUTH=cloud-run-iam',
+  );
   if (payload.email?.toLowerCase() !== sa || payload.email_verified === false)
     throw new HubError('permission_denied', 'not the Scheduler service account');
   return true;
