@@ -43,26 +43,36 @@ export function defineIdentities(
 
   const projectRole = (id: string, sa: ServiceAccount, role: string) =>
     new ProjectIamMember(scope, id, { project, role, member: sa.member });
+  /** A custom role of exactly `permissions`, granted to `sa` on workspace resources only. */
+  const workspaceScopedRole = (
+    id: 'hub' | 'reconcile',
+    sa: ServiceAccount,
+    r: { roleId: string; title: string; description: string; permissions: string[]; scope: string },
+  ) => {
+    const role = new ProjectIamCustomRole(scope, `${id}_compute_role`, {
+      project,
+      roleId: r.roleId,
+      title: r.title,
+      description: r.description,
+      permissions: r.permissions,
+      dependsOn: [apis.iam],
+    });
+    new ProjectIamMember(scope, `${id}_workspace_compute`, {
+      project,
+      role: role.name,
+      member: sa.member,
+      condition: { title: 'workspace VMs only', description: r.scope, expression: WORKSPACES_ONLY },
+    });
+  };
 
   // Not compute.instanceAdmin.v1: that would let the hub change any VM in the project.
-  const hubCompute = new ProjectIamCustomRole(scope, 'hub_compute_role', {
-    project,
+  workspaceScopedRole('hub', hub, {
     roleId: 'workspaceHubCompute',
     title: 'Workspace Hub: workspace VMs',
     description:
       'Exactly the Compute Engine calls of the hub (terraform/workspace-hub/src/hub-permissions.ts).',
     permissions: HUB_COMPUTE_PERMISSIONS,
-    dependsOn: [apis.iam],
-  });
-  new ProjectIamMember(scope, 'hub_workspace_compute', {
-    project,
-    role: hubCompute.name,
-    member: hub.member,
-    condition: {
-      title: 'workspace VMs only',
-      description: `Instances and disks named ${WORKSPACE_NAME_PREFIX}* (and what is neither).`,
-      expression: WORKSPACES_ONLY,
-    },
+    scope: `Instances and disks named ${WORKSPACE_NAME_PREFIX}* (and what is neither).`,
   });
   projectRole('hub_datastore_user', hub, 'roles/datastore.user');
   // The hub attaches the VM account to instances; it may act as that account and no other.
@@ -99,23 +109,12 @@ export function defineIdentities(
 
   projectRole('reconcile_datastore_user', reconcile, 'roles/datastore.user');
   // Not compute.viewer (every resource of the project): the two reads syncWorkspace makes.
-  const reconcileCompute = new ProjectIamCustomRole(scope, 'reconcile_compute_role', {
-    project,
+  workspaceScopedRole('reconcile', reconcile, {
     roleId: 'workspaceHubReconcile',
     title: 'Workspace Hub: reconcile reads',
     description: 'The Compute Engine reads of the reconcile function (hub-permissions.ts).',
     permissions: RECONCILE_COMPUTE_PERMISSIONS,
-    dependsOn: [apis.iam],
-  });
-  new ProjectIamMember(scope, 'reconcile_workspace_compute', {
-    project,
-    role: reconcileCompute.name,
-    member: reconcile.member,
-    condition: {
-      title: 'workspace VMs only',
-      description: `Instances named ${WORKSPACE_NAME_PREFIX}* (and what is not an instance).`,
-      expression: WORKSPACES_ONLY,
-    },
+    scope: `Instances named ${WORKSPACE_NAME_PREFIX}* (and what is not an instance).`,
   });
 
   return { hub, scheduler, workspace, reconcile };
