@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hasControlCharacter, isGitBranchName } from './git-names.js';
+import { AuthMode } from './hub-settings.js';
 import { DeviceId, ResourceName } from './ids.js';
 import { Workspace, WorkspaceStatus } from './workspace.js';
 
@@ -75,6 +76,8 @@ export const Health = z.object({
    * first). Optional so clients still read hubs that predate it.
    */
   firestore: z.enum(['ok', 'unavailable', 'unknown']).optional(),
+  /** `HUB_AUTH`: the web page offers its own sign-in form only to a `dev` hub. */
+  auth: AuthMode.optional(),
 });
 export type Health = z.infer<typeof Health>;
 

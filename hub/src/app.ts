@@ -17,8 +17,10 @@ import { requestLog } from './http/request-log.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAgentRoutes } from './routes/agent.js';
 import { registerCleanupRoute } from './routes/cleanup.js';
+import { registerHubSettingsRoute } from './routes/hub-settings.js';
 import { registerMeRoutes } from './routes/me.js';
 import { problemResponses } from './routes/schemas.js';
+import { DEFAULT_WEB_DIR, registerWebPage } from './routes/web-page.js';
 import { registerWorkspaceRoutes } from './routes/workspaces.js';
 import { HUB_VERSION } from './version.js';
 
@@ -94,6 +96,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   app.use('/workspaces/*', auth);
   app.use('/me', auth);
   app.use('/me/*', auth);
+  app.use('/config', auth);
   app.use('/admin/*', auth);
   app.use('/agent/*', agentAuthentication(deps));
   // After authentication, so an unauthenticated body is never read.
@@ -103,17 +106,30 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
     // Never waits on Firestore (a liveness probe must not fail over an outage);
     // the check it starts updates what the next call says.
     deps.firestore.check().catch(() => undefined);
-    return c.json({ ok: true, version: HUB_VERSION, firestore: deps.firestore.current }, 200);
+    return c.json(
+      {
+        ok: true,
+        version: HUB_VERSION,
+        firestore: deps.firestore.current,
+        auth: deps.config.HUB_AUTH,
+      },
+      200,
+    );
   });
   app.openapi(readyRoute, async (c) => {
     if (!(await deps.firestore.check())) throw firestoreUnavailable();
-    return c.json({ ok: true, version: HUB_VERSION, firestore: 'ok' as const }, 200);
+    return c.json(
+      { ok: true, version: HUB_VERSION, firestore: 'ok' as const, auth: deps.config.HUB_AUTH },
+      200,
+    );
   });
   registerWorkspaceRoutes(app, deps);
   registerMeRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerCleanupRoute(app, deps);
   registerAdminRoutes(app, deps);
+  registerHubSettingsRoute(app, deps);
+  registerWebPage(app, deps.webDir ?? DEFAULT_WEB_DIR);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

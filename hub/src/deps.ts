@@ -30,4 +30,6 @@ export interface HubDeps {
   log: Logger;
   instanceExtras: ProvisionDeps['instanceExtras'];
   now(): Date;
+  /** The built web page to serve at `/` (default: web/dist beside the hub's dist). */
+  webDir?: string;
 }

@@ -48,9 +48,17 @@ export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise
   }, noop);
   // Until the app has loaded, Firestore's state is not known yet.
   const health = () =>
-    new Response(JSON.stringify({ ok: true, version: HUB_VERSION, firestore: 'unknown' }), {
-      headers: { 'content-type': 'application/json' },
-    });
+    new Response(
+      JSON.stringify({
+        ok: true,
+        version: HUB_VERSION,
+        firestore: 'unknown',
+        auth: config.HUB_AUTH,
+      }),
+      {
+        headers: { 'content-type': 'application/json' },
+      },
+    );
   let answered = 0;
   const fetch = async (req: Request) => {
     const path = new URL(req.url).pathname;

@@ -70,6 +70,8 @@ export async function startTestHub(
     now?: () => Date;
     googleSigner?: TestSigner;
     behindCloudRun?: BehindCloudRun;
+    /** The built web page the hub serves at `/`. */
+    webDir?: string;
   } = {},
 ): Promise<TestHub> {
   const { db, projectId } = testFirestore();
@@ -109,6 +111,7 @@ export async function startTestHub(
     log: createLogger((l) => logs.push(l)),
     now: opts.now,
   });
+  if (opts.webDir) deps.webDir = opts.webDir;
   const app = createApp(deps);
   // Requests the server is still handling when the test closes: their Firestore
   // calls must end before the client is terminated, or they reject unhandled.

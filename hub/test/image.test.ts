@@ -85,7 +85,20 @@ describe('the hub image', () => {
     const install = final.instructions.find((i) => i.op === 'RUN' && i.args.includes('npm ci'));
     expect(install?.args).toMatch(/--omit=dev/);
     const fromBuild = copies.filter((c) => c.from === 'build').flatMap((c) => c.sources);
-    expect(fromBuild.sort()).toEqual([...needed].map((dir) => `/src/${dir}/dist`).sort());
+    // Plus the web page the hub serves at /: static files, no package of its own to install.
+    expect(fromBuild.sort()).toEqual(
+      [...[...needed].map((dir) => `/src/${dir}/dist`), '/src/web/dist'].sort(),
+    );
+  });
+
+  it('bundles the web page in the build stage and ships it beside hub/dist', () => {
+    const runs = build.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
+    expect(runs.some((r) => r.includes('npm run build -w @workspace-hub/web'))).toBe(true);
+    const shipped = final.instructions
+      .filter((i) => i.op === 'COPY')
+      .map((i) => copyArguments(i.args))
+      .find((c) => c.sources.includes('/src/web/dist'));
+    expect(shipped?.dest.replace(/\/$/, '')).toBe('web/dist');
   });
 
   it('ships no compiled module that imports a package the image does not install', () => {

@@ -36,6 +36,7 @@ describe('GET /openapi.json', () => {
         'POST /agent/heartbeat',
         'GET /agent/authorized-keys',
         'GET /me',
+        'GET /config',
         'GET /me/keys',
         'GET /me/keys/{name}',
         'PUT /me/keys/{name}',

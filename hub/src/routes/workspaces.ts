@@ -5,7 +5,6 @@ import {
   computeDeadline,
   ExtendBody,
   HubError,
-  imageTagOf,
   ListWorkspacesQuery,
   provisionWorkspace,
   requestTransition,
@@ -19,6 +18,7 @@ import { z } from 'zod';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
 import { loadVisible } from './access.js';
+import { provisionPolicyOf } from './provision-policy.js';
 import { IdParams, json, problemResponses } from './schemas.js';
 
 const tags = ['workspaces'];
@@ -129,19 +129,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     store: deps.store,
     driver: deps.driver,
     instanceExtras: deps.instanceExtras,
-    policy: {
-      projectId: deps.config.GOOGLE_CLOUD_PROJECT,
-      defaultZone: deps.config.HUB_ZONE,
-      allowedZones: deps.config.HUB_ALLOWED_ZONES.length
-        ? deps.config.HUB_ALLOWED_ZONES
-        : [deps.config.HUB_ZONE],
-      defaultMachineType: deps.config.HUB_DEFAULT_MACHINE_TYPE,
-      allowedMachineTypes: deps.config.HUB_ALLOWED_MACHINE_TYPES,
-      defaultDiskSizeGb: deps.config.HUB_DEFAULT_DISK_SIZE_GB,
-      defaultImageTag: imageTagOf(deps.config.workspaceImage),
-      idleTimeoutMinutes: deps.config.HUB_IDLE_TIMEOUT_MINUTES,
-      maxWorkspacesPerUser: deps.config.HUB_MAX_WORKSPACES_PER_USER,
-    },
+    policy: provisionPolicyOf(deps.config),
   };
 
   app.openapi(listRoute, async (c) => {
