@@ -26,6 +26,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'config-ssh': () => import('./commands/config-ssh.js').then((m) => m.configSsh),
   sync: () => import('./commands/sync.js').then((m) => m.sync),
   doctor: () => import('./commands/doctor.js').then((m) => m.doctor),
+  dashboard: () => import('./commands/dashboard.js').then((m) => m.dashboard),
 };
 
 const globalOptions: OptionSpec = {
