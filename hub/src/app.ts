@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { Health, HubError, SYNC_MAX_BYTES } from '@workspace-hub/core';
+import { FILE_CHUNK_BYTES, Health, HubError, SYNC_MAX_BYTES } from '@workspace-hub/core';
 import { HTTPException } from 'hono/http-exception';
 import { agentAuthentication } from './auth/agent-middleware.js';
 import { authenticate } from './auth/middleware.js';
@@ -17,6 +17,7 @@ import { requestLog } from './http/request-log.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAgentRoutes } from './routes/agent.js';
 import { registerCleanupRoute } from './routes/cleanup.js';
+import { registerFileRoutes } from './routes/files.js';
 import { registerHubSettingsRoute } from './routes/hub-settings.js';
 import { registerMeRoutes } from './routes/me.js';
 import { problemResponses } from './routes/schemas.js';
@@ -47,8 +48,10 @@ const readyRoute = createRoute({
 });
 
 const KiB = 1024;
-/** Bodies are small JSON documents; only a settings blob is large. */
+/** Bodies are small JSON documents; only a settings blob and an upload chunk are large. */
 const BODY_LIMITS: BodyLimit[] = [
+  // An upload chunk: exactly what a client may send in one request (Cloud Run: 32 MiB at most).
+  { pattern: /^\/workspaces\/[^/]+\/files\/content$/, maxBytes: FILE_CHUNK_BYTES },
   // JSON may spell each byte of the content as \u00XX.
   { prefix: '/me/sync/', maxBytes: 6 * SYNC_MAX_BYTES + 4 * KiB },
   { prefix: '/me/keys/', maxBytes: 128 * KiB },
@@ -124,6 +127,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
     );
   });
   registerWorkspaceRoutes(app, deps);
+  registerFileRoutes(app, deps);
   registerMeRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerCleanupRoute(app, deps);

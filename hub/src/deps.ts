@@ -9,6 +9,7 @@ import type {
 } from '@workspace-hub/core';
 import type { CertSource, Verifier } from './auth/identity.js';
 import type { HubConfig } from './config.js';
+import type { AgentSftp } from './files/agent-sftp.js';
 import type { FirestoreReadiness } from './firestore-readiness.js';
 import type { Logger } from './log.js';
 
@@ -29,6 +30,8 @@ export interface HubDeps {
   googleCerts: CertSource;
   log: Logger;
   instanceExtras: ProvisionDeps['instanceExtras'];
+  /** SFTP sessions on workspace agents (the file routes). */
+  agentSftp: AgentSftp;
   now(): Date;
   /** The built web page to serve at `/` (default: web/dist beside the hub's dist). */
   webDir?: string;

@@ -19,6 +19,7 @@ import {
 } from './auth/verifiers.js';
 import type { HubConfig } from './config.js';
 import type { HubDeps } from './deps.js';
+import { noAgentConnector } from './files/no-agent-connector.js';
 import { FirestoreReadiness } from './firestore-readiness.js';
 import { buildInstanceExtras } from './instance-extras.js';
 import { createLogger } from './log.js';
@@ -88,7 +89,9 @@ async function driverFor(config: HubConfig, agentTokens: AgentTokenStore): Promi
  */
 export async function buildDeps(
   config: HubConfig,
-  parts: Partial<Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now'>> = {},
+  parts: Partial<
+    Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now' | 'agentSftp'>
+  > = {},
 ): Promise<HubDeps> {
   const db = parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT);
   const agentTokens = new AgentTokenStore(db);
@@ -106,5 +109,6 @@ export async function buildDeps(
     log: parts.log ?? createLogger(),
     instanceExtras: buildInstanceExtras(config, agentTokens),
     now: parts.now ?? (() => new Date()),
+    agentSftp: parts.agentSftp ?? noAgentConnector,
   };
 }

@@ -3,11 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import type { HubEnv } from '../env.js';
 import { RequestRefused } from './problem.js';
 
-/** The most bytes a request body may have under a path prefix. */
-export interface BodyLimit {
-  prefix: string;
-  maxBytes: number;
-}
+/** The most bytes a request body may have under a path prefix, or on paths a pattern matches. */
+export type BodyLimit = ({ prefix: string } | { pattern: RegExp }) & { maxBytes: number };
+
+const applies = (limit: BodyLimit, path: string) =>
+  'prefix' in limit ? path.startsWith(limit.prefix) : limit.pattern.test(path);
 
 /**
  * Refuses a body over its route's limit with a 413 before it is parsed: by
@@ -25,8 +25,7 @@ export function limitBodies(
         throw new RequestRefused('payload_too_large', `body: at most ${maxBytes} bytes`, 'body');
       },
     });
-  const rules = limits.map((l) => ({ prefix: l.prefix, check: make(l.maxBytes) }));
+  const rules = limits.map((l) => ({ limit: l, check: make(l.maxBytes) }));
   const fallback = make(fallbackBytes);
-  return (c, next) =>
-    (rules.find((r) => c.req.path.startsWith(r.prefix))?.check ?? fallback)(c, next);
+  return (c, next) => (rules.find((r) => applies(r.limit, c.req.path))?.check ?? fallback)(c, next);
 }

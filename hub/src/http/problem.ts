@@ -10,10 +10,12 @@ export const ERROR_STATUS = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  workspace_not_ready: 409,
   precondition_failed: 412,
   quota_exceeded: 429,
   upstream_unavailable: 503,
   upstream_error: 502,
+  agent_unreachable: 502,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -23,10 +25,12 @@ const TITLES: Record<ErrorCode, string> = {
   permission_denied: 'Not allowed',
   not_found: 'Not found',
   conflict: 'Conflict with the current state',
+  workspace_not_ready: 'The workspace is not ready',
   precondition_failed: 'Precondition failed',
   quota_exceeded: 'Quota exceeded',
   upstream_unavailable: 'A Google Cloud service is unavailable; try again shortly',
   upstream_error: 'Compute Engine error',
+  agent_unreachable: 'The workspace agent cannot be reached',
   internal: 'Internal error',
 };
 

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { HubError, type UploadProgress } from '@workspace-hub/core';
+import { writeStream } from './pipelined-write.js';
+import { fromSftpError, isSftpStatus, type SftpCalls, STATUS_CODE } from './sftp-calls.js';
+
+export interface UploadChunk {
+  /** Destination, relative to the home. */
+  path: string;
+  /** Names the partial file across requests; required when the file takes several. */
+  uploadId: string | undefined;
+  /** From `Content-Range`; null: the body is the whole file. */
+  range: { first: number; last: number; total: number } | null;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * The partial file, beside the destination (so the final rename stays in one file system and
+ * is atomic) and hidden; a name over 255 bytes would be refused, so long names are cut.
+ */
+export function partialPath(path: string, uploadId: string): string {
+  const slash = path.lastIndexOf('/');
+  const dir = path.slice(0, slash + 1);
+  const name = path.slice(slash + 1);
+  return `${dir}.${Buffer.from(name).subarray(0, 160).toString()}.wsh-upload-${uploadId}`;
+}
+
+/**
+ * Writes one request's bytes. Each chunk is written at its offset into the partial file, so a
+ * chunk that failed is simply sent again; the chunk that completes it renames the partial file
+ * over the destination, so nobody ever sees half a file under its name, and any hub instance
+ * can take any chunk (the state is the partial file on the agent).
+ */
+export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise<UploadProgress> {
+  const { path, range } = chunk;
+  if (path === '') throw new HubError('invalid_argument', 'path: name a file', { field: 'path' });
+  const multi = range !== null && !(range.first === 0 && range.last + 1 === range.total);
+  if (multi && !chunk.uploadId)
+    throw new HubError(
+      'invalid_argument',
+      'upload_id: required when a file is sent in several requests',
+      { field: 'upload_id' },
+    );
+  const partial = partialPath(path, chunk.uploadId ?? randomBytes(12).toString('base64url'));
+  const first = range?.first ?? 0;
+  const handle = await calls.open(partial, first === 0 ? 'w' : 'r+').catch((err) => {
+    if (first > 0 && isSftpStatus(err, STATUS_CODE.NO_SUCH_FILE))
+      throw new HubError(
+        'conflict',
+        `upload_id: no upload ${chunk.uploadId} of ${path} is under way; start again from byte 0`,
+        { field: 'upload_id' },
+      );
+    throw fromSftpError(err, 'path', path);
+  });
+  let size: number;
+  try {
+    if (first > 0) {
+      const have = (await calls.fstat(handle)).size;
+      if (have < first)
+        throw new HubError(
+          'conflict',
+          `content-range: the upload has ${have} bytes; send the chunk that starts there`,
+          { field: 'content-range' },
+        );
+    }
+    const written = await writeStream(calls, handle, first, chunk.body);
+    if (range && written !== range.last - range.first + 1)
+      throw new HubError(
+        'invalid_argument',
+        `content-range: announced ${range.last - range.first + 1} bytes, the body had ${written}`,
+        { field: 'content-range' },
+      );
+    size = range ? range.total : written;
+  } catch (err) {
+    await calls.close(handle).catch(() => undefined);
+    throw err instanceof HubError ? err : fromSftpError(err, 'path', path);
+  }
+  const received = (await calls.fstat(handle).catch(() => ({ size: 0 }))).size;
+  await calls.close(handle).catch((err) => {
+    throw fromSftpError(err, 'path', path);
+  });
+  const complete = range === null || range.last + 1 === range.total;
+  if (complete) {
+    if (received !== size)
+      throw new HubError(
+        'conflict',
+        `content-range: the upload has ${received} of ${size} bytes; send the missing chunks`,
+        { field: 'content-range' },
+      );
+    await calls.rename(partial, path).catch((err) => {
+      throw fromSftpError(err, 'path', path);
+    });
+  }
+  return { path, received, size, complete };
+}

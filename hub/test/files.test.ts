@@ -1,0 +1,308 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FILE_CHUNK_BYTES } from '@workspace-hub/core';
+import { freePort } from '@workspace-hub/testing';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { type RunningHub, startHub } from '../src/server.js';
+import { testAgentSftp } from './test-agent-sftp.js';
+
+// One local hub (real Firestore emulator, a real vm-agent process per workspace) for the file.
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+const ADMIN = 'root@example.com';
+const keys = new Map<string, { private: string; public: string }>();
+for (const who of [ALICE, BOB, ADMIN]) keys.set(who, ssh2.utils.generateKeyPairSync('ed25519'));
+
+let hub: RunningHub;
+let dataDir: string;
+let id: string;
+let home: string;
+
+async function call(
+  method: string,
+  path: string,
+  opts: {
+    as?: string;
+    json?: unknown;
+    body?: Uint8Array<ArrayBuffer>;
+    headers?: Record<string, string>;
+  } = {},
+) {
+  const headers: Record<string, string> = {
+    authorization: `Bearer dev:${opts.as ?? ALICE}`,
+    ...opts.headers,
+  };
+  if (opts.json !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${hub.url}${path}`, {
+    method,
+    headers,
+    body: opts.json !== undefined ? JSON.stringify(opts.json) : opts.body,
+  });
+}
+
+async function json(method: string, path: string, opts: Parameters<typeof call>[2] = {}) {
+  const res = await call(method, path, opts);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function waitFor(wsId: string, status: string) {
+  for (let i = 0; i < 300; i++) {
+    const r = await json('GET', `/workspaces/${wsId}/status`);
+    if (r.body.workspace?.status === status) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`workspace ${wsId} never became ${status}`);
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const q = (path: string) => encodeURIComponent(path);
+const files = (rest = '') => `/workspaces/${id}/files${rest}`;
+
+async function download(path: string, headers: Record<string, string> = {}) {
+  const res = await call('GET', files(`/content?path=${q(path)}`), { headers });
+  return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+/** Uploads as the panel does: chunks of FILE_CHUNK_BYTES with Content-Range and an upload id. */
+async function uploadInChunks(path: string, data: Uint8Array<ArrayBuffer>, uploadId: string) {
+  let last: { status: number; body: { received: number; complete: boolean } } | null = null;
+  for (let first = 0; first < data.length; first += FILE_CHUNK_BYTES) {
+    const chunk = data.subarray(first, Math.min(first + FILE_CHUNK_BYTES, data.length));
+    last = await json('PUT', files(`/content?path=${q(path)}&upload_id=${uploadId}`), {
+      body: chunk,
+      headers: { 'content-range': `bytes ${first}-${first + chunk.length - 1}/${data.length}` },
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(200);
+    expect(last.body.received).toBe(first + chunk.length);
+  }
+  return last!;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'hub-files-'));
+  const config = loadConfig({
+    HUB_DRIVER: 'local',
+    HUB_AUTH: 'dev',
+    HUB_ADMINS: ADMIN,
+    PORT: String(await freePort()),
+    GOOGLE_CLOUD_PROJECT: `files-${Date.now()}`,
+    FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
+    HUB_DATA_DIR: dataDir,
+  });
+  hub = await startHub(config, '127.0.0.1', {
+    agentSftp: testAgentSftp((email) => keys.get(email)!.private),
+  });
+  await hub.ready;
+  for (const [who, key] of keys) {
+    const put = await json('PUT', '/me/keys/browser', {
+      as: who,
+      json: { public_key: key.public },
+    });
+    expect(put.status).toBe(200);
+  }
+  id = (await json('POST', '/workspaces', { json: {} })).body.id;
+  await waitFor(id, 'READY');
+  home = join(dataDir, 'workspaces', id, 'home');
+});
+afterAll(() => hub?.close());
+
+describe('the file API, through the agent’s SFTP', () => {
+  it('uploads, lists and downloads a small file byte for byte, and a range of it', async () => {
+    const data = new Uint8Array(randomBytes(100_000));
+    const put = await json('PUT', files('/content?path=notes.bin'), { body: data });
+    expect(put).toMatchObject({
+      status: 200,
+      body: { path: 'notes.bin', received: 100_000, size: 100_000, complete: true },
+    });
+    expect(sha256(readFileSync(join(home, 'notes.bin')))).toBe(sha256(data));
+
+    const list = await json('GET', files('?path='));
+    expect(list.status).toBe(200);
+    const entry = list.body.entries.find((e: { name: string }) => e.name === 'notes.bin');
+    expect(entry).toMatchObject({ type: 'file', size: 100_000, mode: 0o644 });
+    expect(Math.abs(Date.parse(entry.mtime) - Date.now())).toBeLessThan(60_000);
+
+    const { res, bytes } = await download('notes.bin');
+    expect(res.status).toBe(200);
+    expect(sha256(bytes)).toBe(sha256(data));
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="notes.bin"; filename*=UTF-8''notes.bin`,
+    );
+    // Bytes of a workspace are never rendered on the hub's origin.
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+
+    const part = await download('notes.bin', { range: 'bytes=1000-1999' });
+    expect(part.res.status).toBe(206);
+    expect(part.res.headers.get('content-range')).toBe('bytes 1000-1999/100000');
+    expect(sha256(part.bytes)).toBe(sha256(data.subarray(1000, 2000)));
+    const past = await download('notes.bin', { range: 'bytes=100000-' });
+    expect(past.res.status).toBe(416);
+    expect(past.res.headers.get('content-range')).toBe('bytes */100000');
+  });
+
+  it('uploads a file larger than Cloud Run’s request limit in chunks, resuming after a lost one', async () => {
+    // Three full chunks and a tail: more than 3 × 8 MiB.
+    const data = new Uint8Array(randomBytes(3 * FILE_CHUNK_BYTES + 12_345));
+    const target = 'big/data.bin';
+    expect((await json('POST', files('/folders'), { json: { path: 'big' } })).status).toBe(201);
+
+    // A second chunk that arrives while the first was lost is refused, naming where to resume.
+    const uploadId = 'resume-test-1';
+    const second = await json('PUT', files(`/content?path=${q(target)}&upload_id=${uploadId}`), {
+      body: data.subarray(FILE_CHUNK_BYTES, 2 * FILE_CHUNK_BYTES),
+      headers: {
+        'content-range': `bytes ${FILE_CHUNK_BYTES}-${2 * FILE_CHUNK_BYTES - 1}/${data.length}`,
+      },
+    });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ code: 'conflict', field: 'upload_id' });
+
+    const done = await uploadInChunks(target, data, uploadId);
+    expect(done.body.complete).toBe(true);
+    // Nothing but the file is left in its folder (the partial file was renamed into place).
+    expect(
+      (await json('GET', files('?path=big'))).body.entries.map((e: { name: string }) => e.name),
+    ).toEqual(['data.bin']);
+    const { res, bytes } = await download(target);
+    expect(res.status).toBe(200);
+    expect(bytes.length).toBe(data.length);
+    expect(sha256(bytes)).toBe(sha256(data));
+  });
+
+  it('refuses a chunk over the chunk size with 413, and an upload never replaces the file until complete', async () => {
+    const tooBig = await json('PUT', files('/content?path=too-big.bin&upload_id=big-chunk-1'), {
+      body: new Uint8Array(FILE_CHUNK_BYTES + 1),
+      headers: { 'content-range': `bytes 0-${FILE_CHUNK_BYTES}/${FILE_CHUNK_BYTES * 2}` },
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body).toMatchObject({ code: 'payload_too_large' });
+
+    writeFileSync(join(home, 'kept.txt'), 'old content');
+    const half = await json('PUT', files('/content?path=kept.txt&upload_id=partial-1'), {
+      body: new TextEncoder().encode('new'),
+      headers: { 'content-range': 'bytes 0-2/6' },
+    });
+    expect(half.body).toMatchObject({ received: 3, size: 6, complete: false });
+    expect(readFileSync(join(home, 'kept.txt'), 'utf8')).toBe('old content');
+  });
+
+  it('creates, renames and deletes folders; a folder with content only when asked', async () => {
+    expect((await json('POST', files('/folders'), { json: { path: 'docs' } })).status).toBe(201);
+    expect((await json('POST', files('/folders'), { json: { path: 'docs' } })).body).toMatchObject({
+      status: 409,
+      code: 'conflict',
+      field: 'path',
+    });
+    writeFileSync(join(home, 'docs', 'a.txt'), 'a');
+    const renamed = await json('POST', files('/rename'), { json: { from: 'docs', to: 'notes' } });
+    expect(renamed).toMatchObject({ status: 200, body: { path: 'notes' } });
+    expect(readFileSync(join(home, 'notes', 'a.txt'), 'utf8')).toBe('a');
+    expect(existsSync(join(home, 'docs'))).toBe(false);
+
+    writeFileSync(join(home, 'other.txt'), 'b');
+    const taken = await json('POST', files('/rename'), {
+      json: { from: 'other.txt', to: 'notes/a.txt' },
+    });
+    expect(taken.body).toMatchObject({ status: 409, field: 'to' });
+    expect(readFileSync(join(home, 'notes', 'a.txt'), 'utf8')).toBe('a');
+
+    const refused = await json('DELETE', files('?path=notes'));
+    expect(refused.body).toMatchObject({ status: 409, code: 'conflict', field: 'recursive' });
+    expect(existsSync(join(home, 'notes', 'a.txt'))).toBe(true);
+    expect((await call('DELETE', files('?path=notes&recursive=true'))).status).toBe(204);
+    expect(existsSync(join(home, 'notes'))).toBe(false);
+    expect((await call('DELETE', files('?path=other.txt'))).status).toBe(204);
+    expect(existsSync(join(home, 'other.txt'))).toBe(false);
+    expect((await json('DELETE', files('?path=other.txt'))).body).toMatchObject({
+      status: 404,
+      field: 'path',
+    });
+  });
+
+  it('stays inside the home: .. and absolute paths are 400, a symlink leading out is 403', async () => {
+    for (const path of ['../x', 'a/../../x', '/etc/passwd']) {
+      for (const [method, url] of [
+        ['GET', files(`?path=${q(path)}`)],
+        ['GET', files(`/content?path=${q(path)}`)],
+        ['PUT', files(`/content?path=${q(path)}`)],
+        ['DELETE', files(`?path=${q(path)}`)],
+      ] as const) {
+        const r = await json(method, url, method === 'PUT' ? { body: new Uint8Array(1) } : {});
+        expect(r.body, `${method} ${url}`).toMatchObject({
+          status: 400,
+          code: 'invalid_argument',
+          field: 'path',
+        });
+      }
+    }
+    expect(
+      (await json('POST', files('/rename'), { json: { from: 'notes.bin', to: '../x' } })).body,
+    ).toMatchObject({ status: 400, field: 'to' });
+
+    symlinkSync('/etc', join(home, 'etc-link'));
+    writeFileSync(join(home, 'inside.txt'), 'x');
+    symlinkSync('inside.txt', join(home, 'inside-link'));
+    const listing = (await json('GET', files())).body.entries;
+    expect(listing.find((e: { name: string }) => e.name === 'etc-link')).toMatchObject({
+      type: 'symlink',
+      symlink: { target: '/etc', status: 'outside' },
+    });
+    expect(listing.find((e: { name: string }) => e.name === 'inside-link')).toMatchObject({
+      type: 'symlink',
+      symlink: { target: 'inside.txt', status: 'inside', target_type: 'file' },
+    });
+
+    const forbidden = { status: 403, code: 'permission_denied', field: 'path' };
+    expect((await json('GET', files('?path=etc-link'))).body).toMatchObject(forbidden);
+    expect((await json('GET', files('/content?path=etc-link/passwd'))).body).toMatchObject(
+      forbidden,
+    );
+    expect(
+      (await json('PUT', files('/content?path=etc-link/wsh-test'), { body: new Uint8Array(1) }))
+        .body,
+    ).toMatchObject(forbidden);
+    expect(existsSync('/etc/wsh-test')).toBe(false);
+    expect(
+      (await json('POST', files('/folders'), { json: { path: 'etc-link/d' } })).body,
+    ).toMatchObject(forbidden);
+    // Deleting the link removes the link, never what it points to.
+    expect((await call('DELETE', files('?path=etc-link&recursive=true'))).status).toBe(204);
+    expect(existsSync('/etc/passwd')).toBe(true);
+    expect(existsSync(join(home, 'etc-link'))).toBe(false);
+  });
+
+  it('another user’s workspace is 404; an admin reaches it', async () => {
+    for (const [method, url] of [
+      ['GET', files()],
+      ['GET', files('/content?path=notes.bin')],
+      ['DELETE', files('?path=notes.bin')],
+    ] as const) {
+      expect((await json(method, url, { as: BOB })).body).toMatchObject({
+        status: 404,
+        code: 'not_found',
+      });
+    }
+    expect(existsSync(join(home, 'notes.bin'))).toBe(true);
+    const asAdmin = await json('GET', files(), { as: ADMIN });
+    expect(asAdmin.status).toBe(200);
+    expect(asAdmin.body.entries.map((e: { name: string }) => e.name)).toContain('notes.bin');
+  });
+
+  it('a workspace that is not READY says so with its status', async () => {
+    expect((await json('POST', `/workspaces/${id}/stop`)).status).toBe(202);
+    await waitFor(id, 'SUSPENDED');
+    const r = await json('GET', files());
+    expect(r.body).toMatchObject({
+      status: 409,
+      code: 'workspace_not_ready',
+      current_status: 'SUSPENDED',
+    });
+    expect(r.body.detail).toContain('SUSPENDED');
+  });
+});
