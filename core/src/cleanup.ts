@@ -132,6 +132,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       await inChunks(page, async (chunk, chunkConcurrency) => {
         const outcomes = await requestTransitions(deps, chunk, 'stop', {
           now,
+          actor: { kind: 'sweep', rule: 'idle' },
           concurrency: chunkConcurrency,
           guard: (cur) =>
             cur.status === 'READY' && isPastDeadline(cur.deadline, now)
@@ -150,6 +151,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       await inChunks(page, async (chunk, chunkConcurrency) => {
         const outcomes = await requestTransitions(deps, chunk, 'delete', {
           now,
+          actor: { kind: 'sweep', rule: 'retention' },
           concurrency: chunkConcurrency,
           guard: (cur) =>
             cur.status === 'SUSPENDED' && Date.parse(cur.updated_at) <= before.getTime()
@@ -169,6 +171,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
       await inChunks(page, async (chunk, chunkConcurrency) => {
         const outcomes = await requestTransitions(deps, chunk, call, {
           now,
+          actor: { kind: 'sweep', rule: 'suspended-limit' },
           concurrency: chunkConcurrency,
           guard: (cur) =>
             cur.status === 'SUSPENDED' && isPastDeadline(cur.deadline, now)
@@ -185,6 +188,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     const settle = new Date(now.getTime() - (opts.settleMs ?? 120_000));
     // Only a pending transition has an operation: one range query on its start
     // finds them all (a status `in` query costs a scan per status).
+    const actor = { kind: 'reconcile', trigger: 'sweep' } as const;
     for await (const page of deps.store.scan(null, 'operation.started_at', settle, pageSize)) {
       const stuck = page.filter(({ workspace }) => isTransitional(workspace.status));
       await eachLimited(stuck, concurrency, async ({ workspace }) => {
@@ -193,7 +197,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
           const { instanceExtras } = deps;
           if (instanceExtras && isInsertUnrecorded(ws)) {
             // The hub stopped between the document and the insert: make the insert.
-            const after = await finishInterruptedCreate({ ...deps, instanceExtras }, ws);
+            const after = await finishInterruptedCreate({ ...deps, instanceExtras }, ws, { actor });
             if (after.version !== ws.version) {
               summary.repaired++;
               return;
@@ -201,10 +205,13 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
             // The insert was sent, only its record is missing: reconcile as any
             // create (READY when the agent reports, ERROR past its timeout).
           }
-          const r = await syncWorkspace(deps, ws, now);
+          const r = await syncWorkspace(deps, ws, { now, actor });
           if (r.changed) summary.repaired++;
           // The hub stopped between a claim and its call: make the call.
-          else if (r.workspace && (await finishInterruptedCall(deps, r.workspace, r.instance, now)))
+          else if (
+            r.workspace &&
+            (await finishInterruptedCall(deps, r.workspace, r.instance, { now, actor }))
+          )
             summary.repaired++;
         } catch (err) {
           fail(ws.id, 'repair', err);

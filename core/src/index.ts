@@ -1,11 +1,15 @@
 // The API contract, for the hub and functions that reach it through core.
 export * from '@workspace-hub/api';
+export * from './actor.js';
+export * from './agent-reports.js';
 export * from './cleanup.js';
 export * from './compute/driver.js';
 export * from './compute/gce-driver.js';
 export { unrecordedFolders } from './compute/local-agent-record.js';
 export * from './compute/local-driver.js';
+export * from './connect.js';
 export * from './errors.js';
+export * from './extend.js';
 export * from './idle.js';
 export * from './ids.js';
 export * from './image-reference.js';

@@ -1,4 +1,5 @@
 import type { CreateWorkspaceBody, Workspace } from '@workspace-hub/api';
+import type { Actor } from './actor.js';
 import type { ComputeDriver, InstanceSpec } from './compute/driver.js';
 import { HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
 import { HubError } from './errors.js';
@@ -106,14 +107,14 @@ export async function provisionWorkspace(
   deps: ProvisionDeps,
   owner: Owner,
   body: CreateWorkspaceBody,
-  opts: { idempotencyKey?: string; now?: Date } = {},
+  opts: { idempotencyKey?: string; now?: Date; actor: Actor },
 ): Promise<{ workspace: Workspace; created: boolean }> {
   const draft = newWorkspace(owner, body, deps.policy, opts.now ?? new Date());
   const { workspace, created } = await deps.store.create(draft, {
     idempotencyKey: opts.idempotencyKey,
     maxPerOwner: deps.policy.maxWorkspacesPerUser,
   });
-  if (!created) return { workspace: await finishInterruptedCreate(deps, workspace), created };
+  if (!created) return { workspace: await finishInterruptedCreate(deps, workspace, opts), created };
   return { workspace: await insertInstance(deps, workspace), created };
 }
 
@@ -129,7 +130,11 @@ export function isInsertUnrecorded(ws: Workspace): boolean {
  * insert (same requestId) unless the instance exists already, in which case
  * reconcile takes it from there. Anything else is returned as it is.
  */
-export async function finishInterruptedCreate(deps: InsertDeps, ws: Workspace): Promise<Workspace> {
+export async function finishInterruptedCreate(
+  deps: InsertDeps,
+  ws: Workspace,
+  _opts: { actor: Actor },
+): Promise<Workspace> {
   if (!isInsertUnrecorded(ws)) return ws;
   if (await deps.driver.get(ws.zone, ws.instance_name)) return ws;
   return insertInstance(deps, ws);

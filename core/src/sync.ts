@@ -1,4 +1,5 @@
 import type { Workspace } from '@workspace-hub/api';
+import type { Actor } from './actor.js';
 import type { ComputeDriver, InstanceState, OperationState } from './compute/driver.js';
 import { isHubError } from './errors.js';
 import { reconcile } from './reconcile.js';
@@ -19,8 +20,9 @@ export interface SyncResult {
 export async function syncWorkspace(
   deps: { store: WorkspaceStore; driver: ComputeDriver },
   ws: Workspace,
-  now: Date = new Date(),
+  opts: { now?: Date; actor: Actor },
 ): Promise<SyncResult> {
+  const now = opts.now ?? new Date();
   const instance = await deps.driver.get(ws.zone, ws.instance_name);
   let operation: OperationState | null = null;
   if (ws.operation?.name) {

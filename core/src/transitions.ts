@@ -1,4 +1,5 @@
 import type { OperationKind, Workspace } from '@workspace-hub/api';
+import type { Actor } from './actor.js';
 import type {
   ComputeDriver,
   InstanceCall,
@@ -241,29 +242,20 @@ export async function requestTransition(
   action: UserAction,
   opts: {
     now?: Date;
+    actor: Actor;
     guard?: (ws: Workspace) => TransitionPlan | null;
-  } = {},
+  },
 ): Promise<TransitionResult> {
   const now = opts.now ?? new Date();
-  const decide = (ws: Workspace) => opts.guard?.(ws) ?? planTransition(ws.status, action);
-  let snap = await deps.store.getSnapshot(id);
-  let claimed: WorkspaceSnapshot | null = null;
-  let plan: TransitionPlan = { kind: 'noop' };
-  for (let attempt = 0; !claimed; attempt++) {
-    if (!snap) throw new HubError('not_found', `workspace ${id} not found`);
-    plan = decide(snap.workspace);
+  const decided = await deps.store.decideAndSet(id, (ws) => {
+    const plan = opts.guard?.(ws) ?? planTransition(ws.status, action);
     if (plan.kind === 'forbidden')
-      throw new HubError('conflict', plan.reason, { current_status: snap.workspace.status });
-    if (plan.kind === 'noop') return { workspace: snap.workspace, accepted: false };
-    claimed = await deps.store.compareAndSet(snap, claimPatch(plan, now));
-    if (!claimed) {
-      if (attempt >= 20)
-        throw new HubError('conflict', `workspace ${id} keeps changing; try again`);
-      snap = await deps.store.getSnapshot(id);
-    }
-  }
-  if (plan.kind !== 'claim') throw new HubError('internal', 'unreachable');
-  const result = await callClaimed(deps, claimed, snap!.workspace, plan.call);
+      throw new HubError('conflict', plan.reason, { current_status: ws.status });
+    return { patch: plan.kind === 'claim' ? claimPatch(plan, now) : null, value: plan };
+  });
+  const { before, written: claimed, value: plan } = decided;
+  if (!claimed || plan.kind !== 'claim') return { workspace: before, accepted: false };
+  const result = await callClaimed(deps, claimed, before, plan.call);
   if (plan.call === 'delete' && result.op === null) {
     await dropDeleted(deps.store, claimed.workspace);
     return { workspace: null, accepted: true };
@@ -291,7 +283,12 @@ export async function requestTransitions(
   deps: TransitionDeps,
   snaps: readonly WorkspaceSnapshot[],
   action: UserAction,
-  opts: { now: Date; guard: (ws: Workspace) => TransitionPlan; concurrency: number },
+  opts: {
+    now: Date;
+    actor: Actor;
+    guard: (ws: Workspace) => TransitionPlan;
+    concurrency: number;
+  },
 ): Promise<BatchOutcome[]> {
   const wanted = snaps.flatMap((snap) => {
     const plan = opts.guard(snap.workspace);
@@ -330,7 +327,7 @@ export async function requestTransitions(
     eachLimited(refused, opts.concurrency, async ({ snap }) => {
       const id = snap.workspace.id;
       try {
-        const r = await requestTransition(deps, id, action, { now: opts.now, guard: opts.guard });
+        const r = await requestTransition(deps, id, action, opts);
         outcomes.push({ id, accepted: r.accepted, error: null });
       } catch (error) {
         outcomes.push({ id, accepted: false, error });
@@ -380,8 +377,9 @@ export async function finishInterruptedCall(
   deps: TransitionDeps,
   ws: Workspace,
   instance: InstanceState | null,
-  now: Date,
+  opts: { now: Date; actor: Actor },
 ): Promise<boolean> {
+  const { now } = opts;
   if (!callNeverMade(ws, instance)) return false;
   const call = ws.operation!.kind;
   let result: DriverResult;

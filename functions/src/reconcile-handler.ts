@@ -49,7 +49,9 @@ export function createAuditLogHandler(getDeps: () => Promise<FunctionDeps>) {
       return 'unknown-instance';
     }
     try {
-      const r = await syncWorkspace(deps, ws);
+      const r = await syncWorkspace(deps, ws, {
+        actor: { kind: 'reconcile', trigger: 'audit-log', event: method },
+      });
       deps.log('INFO', `reconciled after ${method}`, {
         workspace_id: ws.id,
         from: ws.status,

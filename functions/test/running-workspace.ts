@@ -24,6 +24,7 @@ export async function runningWorkspace(env: {
     },
     { sub: 'u1', email: 'u@example.com' },
     {},
+    { actor: { kind: 'user', sub: 'u1', email: 'u@example.com', admin: false } },
   );
   await env.fake.waitForStatus(workspace.id, 'RUNNING');
   return workspace;

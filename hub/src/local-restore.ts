@@ -12,7 +12,11 @@ export async function reconcileRestoredWorkspaces(deps: HubDeps): Promise<void> 
     const id = inst.labels[WORKSPACE_LABEL] ?? inst.name;
     try {
       const ws = await deps.store.get(id);
-      if (ws) await syncWorkspace(deps, ws, deps.now());
+      if (ws)
+        await syncWorkspace(deps, ws, {
+          now: deps.now(),
+          actor: { kind: 'reconcile', trigger: 'hub-start' },
+        });
     } catch (err) {
       deps.log.warn('could not reconcile a restored workspace', {
         workspace_id: id,

@@ -24,6 +24,8 @@ export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_EXPIRY_FIELD = 'expires_at';
 /** Many requests may race on one workspace (e.g. a burst of start/stop); let them queue. */
 const TRANSACTION_OPTIONS = { maxAttempts: 30 };
+/** Writers racing on one workspace: after this many refused writes, `decideAndSet` gives up. */
+const DECIDE_ATTEMPTS = 20;
 
 export interface ListOptions {
   /** Restrict to one owner; omit for every workspace (admins, cleanup). */
@@ -291,6 +293,28 @@ export class WorkspaceStore {
   }
 
   /**
+   * Read, decide, compare-and-set: reads the workspace, lets `decide` choose a
+   * patch, and writes it with `compareAndSet`; when someone wrote in between,
+   * reads again and decides again. `decide` may run more than once, so it must
+   * be pure (it may throw to refuse). A `null` patch writes nothing.
+   */
+  async decideAndSet<T>(
+    id: string,
+    decide: (ws: Workspace) => { patch: Partial<Workspace> | null; value: T },
+  ): Promise<Decided<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const snap = await this.getSnapshot(id);
+      if (!snap) throw new HubError('not_found', `workspace ${id} not found`);
+      const { patch, value } = decide(snap.workspace);
+      if (patch === null) return { before: snap.workspace, written: null, value };
+      const written = await this.compareAndSet(snap, patch);
+      if (written) return { before: snap.workspace, written, value };
+      if (attempt >= DECIDE_ATTEMPTS)
+        throw new HubError('conflict', `workspace ${id} keeps changing; try again`);
+    }
+  }
+
+  /**
    * One write, applied only if the document has not changed since `snap` was
    * read (Firestore's update-time precondition): a transaction's guarantee for
    * a single document without its extra round trips. Returns the written
@@ -317,6 +341,13 @@ export class WorkspaceStore {
 function isPreconditionFailure(err: unknown): boolean {
   const code = (err as { code?: number }).code;
   return code === 9 || code === 5;
+}
+
+/** What `decideAndSet` did: the workspace it decided on, its write (`null`: none), the decision. */
+export interface Decided<T> {
+  before: Workspace;
+  written: WorkspaceSnapshot | null;
+  value: T;
 }
 
 /** A workspace as read, with the document's update time. */

@@ -4,9 +4,9 @@ import {
   AgentHeartbeatBody,
   AgentReadyBody,
   AuthorizedKeys,
-  computeDeadline,
   HubError,
-  parsePublicKey,
+  recordAgentActivity,
+  recordAgentReady,
   type Workspace,
 } from '@workspace-hub/core';
 import type { HubDeps } from '../deps.js';
@@ -52,15 +52,6 @@ const keysRoute = createRoute({
   },
 });
 
-/** A resumed agent keeps its memory; the hub tells it to report ready when it has not since. */
-function needsReady(ws: Workspace): boolean {
-  if (ws.status !== 'RESUMING' && ws.status !== 'PROVISIONING') return false;
-  return (
-    !ws.agent ||
-    (ws.operation !== null && Date.parse(ws.agent.ready_at) < Date.parse(ws.operation.started_at))
-  );
-}
-
 function sameWorkspace(ws: Workspace, bodyId: string) {
   if (bodyId !== ws.id)
     throw new HubError('invalid_argument', 'workspace_id: does not match X-Workspace-Id', {
@@ -71,46 +62,10 @@ function sameWorkspace(ws: Workspace, bodyId: string) {
 export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
   app.openapi(readyRoute, async (c) => {
     const ws = c.get('agentWorkspace');
-    const body = c.req.valid('json');
-    sameWorkspace(ws, body.workspace_id);
-    if (
-      body.host_public_key &&
-      parsePublicKey(body.host_public_key, 'host_public_key').fingerprint !==
-        body.host_key_fingerprint
-    )
-      throw new HubError(
-        'invalid_argument',
-        'host_public_key: does not match host_key_fingerprint',
-        {
-          field: 'host_public_key',
-        },
-      );
-    const now = deps.now();
-    await deps.store.mutate(ws.id, (cur) => {
-      const agent = {
-        host_key_fingerprint: body.host_key_fingerprint,
-        version: body.agent_version,
-        ready_at: now.toISOString(),
-        port: body.port,
-        host_public_key: body.host_public_key ?? null,
-      };
-      // Suspending or deleting: the agent only raced the shutdown; keep the transition.
-      if (cur.status === 'SUSPENDING' || cur.status === 'DELETING')
-        return { mutation: null, value: null };
-      return {
-        mutation: {
-          agent,
-          status: 'READY',
-          status_reason: null,
-          error: null,
-          operation: null,
-          last_activity_at: now.toISOString(),
-          deadline: computeDeadline(now, cur.idle_timeout_minutes).toISOString(),
-        },
-        value: null,
-      };
-    });
-    c.get('log').info('agent ready', { workspace_id: ws.id, agent_version: body.agent_version });
+    const { workspace_id, ...report } = c.req.valid('json');
+    sameWorkspace(ws, workspace_id);
+    await recordAgentReady(deps.store, ws.id, report, { now: deps.now() });
+    c.get('log').info('agent ready', { workspace_id: ws.id, agent_version: report.agent_version });
     return c.json({ ok: true, report_ready: false }, 200);
   });
 
@@ -118,23 +73,10 @@ export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): vo
     const ws = c.get('agentWorkspace');
     const body = c.req.valid('json');
     sameWorkspace(ws, body.workspace_id);
-    const now = deps.now();
-    // An agent's clock may be ahead; activity is never in the future.
-    const reported = Math.min(Date.parse(body.last_activity_at), now.getTime());
-    const r = await deps.store.mutate(ws.id, (cur) => {
-      if (reported <= Date.parse(cur.last_activity_at)) return { mutation: null, value: cur };
-      const at = new Date(reported);
-      return {
-        mutation: {
-          last_activity_at: at.toISOString(),
-          ...(cur.status === 'READY'
-            ? { deadline: computeDeadline(at, cur.idle_timeout_minutes).toISOString() }
-            : {}),
-        },
-        value: cur,
-      };
+    const { reportReady } = await recordAgentActivity(deps.store, ws.id, body, {
+      now: deps.now(),
     });
-    return c.json({ ok: true, report_ready: needsReady(r.after ?? r.value) }, 200);
+    return c.json({ ok: true, report_ready: reportReady }, 200);
   });
 
   app.openapi(keysRoute, async (c) => {

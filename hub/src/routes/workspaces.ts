@@ -2,11 +2,12 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   ConnectBody,
   CreateWorkspaceBody,
-  computeDeadline,
   ExtendBody,
+  extendDeadline,
   HubError,
   ListWorkspacesQuery,
   provisionWorkspace,
+  recordConnection,
   requestTransition,
   syncWorkspace,
   type UserAction,
@@ -15,6 +16,8 @@ import {
   WorkspaceStatusReport,
 } from '@workspace-hub/core';
 import { z } from 'zod';
+import { actorOf } from '../auth/actor.js';
+import type { Identity } from '../auth/identity.js';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
 import { loadVisible } from './access.js';
@@ -153,6 +156,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     const { workspace, created } = await provisionWorkspace(provisionDeps, identity, body, {
       idempotencyKey: key,
       now: deps.now(),
+      actor: actorOf(identity),
     });
     c.get('log').info(created ? 'workspace created' : 'workspace create replayed', {
       workspace_id: workspace.id,
@@ -167,19 +171,18 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     return c.json(ws, 200);
   });
 
-  const transition = async (
-    id: string,
-    action: UserAction,
-    identityCheck: () => Promise<Workspace>,
-  ) => {
-    const before = await identityCheck();
-    const r = await requestTransition(deps, id, action, { now: deps.now() });
+  const transition = async (id: string, action: UserAction, identity: Identity) => {
+    const before = await loadVisible(deps.store, identity, id);
+    const r = await requestTransition(deps, id, action, {
+      now: deps.now(),
+      actor: actorOf(identity),
+    });
     return r.workspace ?? { ...before, status: 'DELETING' as const };
   };
 
   app.openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const ws = await transition(id, 'delete', () => loadVisible(deps.store, c.get('identity'), id));
+    const ws = await transition(id, 'delete', c.get('identity'));
     return c.json(ws, 202);
   });
 
@@ -189,14 +192,17 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
   ] as const) {
     app.openapi(actionRoute(action, summary), async (c) => {
       const { id } = c.req.valid('param');
-      const ws = await transition(id, action, () => loadVisible(deps.store, c.get('identity'), id));
+      const ws = await transition(id, action, c.get('identity'));
       return c.json(ws, 202);
     });
   }
 
   app.openapi(statusRoute, async (c) => {
     const ws = await loadVisible(deps.store, c.get('identity'), c.req.valid('param').id);
-    const r = await syncWorkspace(deps, ws, deps.now());
+    const r = await syncWorkspace(deps, ws, {
+      now: deps.now(),
+      actor: { kind: 'reconcile', trigger: 'status-read' },
+    });
     const current = r.workspace ?? { ...ws, status: 'DELETING' as const };
     return c.json(
       {
@@ -211,20 +217,13 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
   app.openapi(connectRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { device_id } = c.req.valid('json');
-    await loadVisible(deps.store, c.get('identity'), id);
-    const now = deps.now();
-    const r = await deps.store.mutate(id, (ws) => ({
-      mutation: {
-        last_connected_at: now.toISOString(),
-        last_activity_at: now.toISOString(),
-        last_device_id: device_id,
-        ...(ws.status === 'READY'
-          ? { deadline: computeDeadline(now, ws.idle_timeout_minutes).toISOString() }
-          : {}),
-      },
-      value: null,
-    }));
-    return c.json(r.after!, 200);
+    const identity = c.get('identity');
+    await loadVisible(deps.store, identity, id);
+    const ws = await recordConnection(deps.store, id, device_id, {
+      now: deps.now(),
+      actor: actorOf(identity, device_id),
+    });
+    return c.json(ws, 200);
   });
 
   app.openapi(extendRoute, async (c) => {
@@ -235,22 +234,13 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
       throw new HubError('invalid_argument', `minutes: at most ${max} at a time`, {
         field: 'minutes',
       });
-    await loadVisible(deps.store, c.get('identity'), id);
-    const now = deps.now();
-    const r = await deps.store.mutate(id, (ws) => {
-      if (ws.status !== 'READY') return { mutation: null, value: ws.status };
-      const from = Math.max(now.getTime(), ws.deadline ? Date.parse(ws.deadline) : 0);
-      const deadline = new Date(Math.min(from + minutes * 60_000, now.getTime() + max * 60_000));
-      return { mutation: { deadline: deadline.toISOString() }, value: ws.status };
+    const identity = c.get('identity');
+    await loadVisible(deps.store, identity, id);
+    const ws = await extendDeadline(deps.store, id, minutes, {
+      now: deps.now(),
+      maxMinutes: max,
+      actor: actorOf(identity),
     });
-    if (r.value !== 'READY')
-      throw new HubError(
-        'conflict',
-        `only a READY workspace can be extended; this one is ${r.value}`,
-        {
-          current_status: r.value,
-        },
-      );
-    return c.json(r.after!, 200);
+    return c.json(ws, 200);
   });
 }
