@@ -148,6 +148,16 @@ export type AgentAck = z.infer<typeof AgentAck>;
 
 /** `GET /agent/authorized-keys`. */
 export const AuthorizedKeys = z.object({
-  keys: z.array(z.object({ name: z.string(), public_key: z.string(), owner: z.string() })),
+  keys: z.array(
+    z.object({
+      /** The device id the agent records for the key. */
+      name: z.string(),
+      public_key: z.string(),
+      /** The email the agent records. */
+      owner: z.string(),
+      /** `hub`: a key of one of the hub's own connections for `owner` (browser terminal, files). */
+      via: z.literal('hub').optional(),
+    }),
+  ),
 });
 export type AuthorizedKeys = z.infer<typeof AuthorizedKeys>;

@@ -13,6 +13,7 @@ export * from './extend.js';
 export * from './idle.js';
 export * from './ids.js';
 export * from './image-reference.js';
+export * from './keys/hub-connection-keys.js';
 export * from './keys/key-store.js';
 export * from './keys/ssh-public-key.js';
 export * from './lifecycle.js';

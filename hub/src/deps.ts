@@ -2,11 +2,13 @@ import type { Firestore } from '@google-cloud/firestore';
 import type {
   AgentTokenStore,
   ComputeDriver,
+  HubConnectionKeyStore,
   KeyStore,
   ProvisionDeps,
   SyncStore,
   WorkspaceStore,
 } from '@workspace-hub/core';
+import type { AgentLink } from './agent-link/index.js';
 import type { CertSource, Verifier } from './auth/identity.js';
 import type { HubConfig } from './config.js';
 import type { AgentSftp } from './files/agent-sftp.js';
@@ -23,6 +25,10 @@ export interface HubDeps {
   keys: KeyStore;
   sync: SyncStore;
   agentTokens: AgentTokenStore;
+  /** Keys the hub registered for its own SSH connections to agents (browser terminal, files). */
+  connectionKeys: HubConnectionKeyStore;
+  /** SSH connections to workspace agents on a user's behalf (`agent-link/README.md`). */
+  agentLink: AgentLink;
   driver: ComputeDriver;
   /** Verifies users (per HUB_AUTH). */
   verifier: Verifier;

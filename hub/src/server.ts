@@ -11,6 +11,8 @@ export interface RunningHub {
   port: number;
   /** Resolves once the full app (Firestore, driver, routes) is loaded. */
   ready: Promise<void>;
+  /** The app's dependencies, once loaded (tests reach the stores and the agent link here). */
+  deps: Promise<HubDeps>;
   /** Requests answered so far, probes aside: unchanged means nothing was written meanwhile. */
   answered(): number;
   close(): Promise<void>;
@@ -82,10 +84,12 @@ export async function startHub(
     url: `http://127.0.0.1:${port}`,
     port,
     ready: loading.then(() => undefined),
+    deps: loading.then((l) => l.deps),
     answered: () => answered,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       const { deps } = await loading;
+      deps.agentLink.close();
       await deps.driver.close?.();
       await deps.db.terminate();
     },

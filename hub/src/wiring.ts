@@ -4,11 +4,13 @@ import {
   AgentTokenStore,
   type ComputeDriver,
   createFirestore,
+  HubConnectionKeyStore,
   KeyStore,
   LocalDriver,
   SyncStore,
   WorkspaceStore,
 } from '@workspace-hub/core';
+import { AgentLink } from './agent-link/index.js';
 import { googleCerts, iapCerts } from './auth/google-jwt.js';
 import type { CertSource, Verifier } from './auth/identity.js';
 import {
@@ -95,6 +97,10 @@ export async function buildDeps(
 ): Promise<HubDeps> {
   const db = parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT);
   const agentTokens = new AgentTokenStore(db);
+  const connectionKeys = new HubConnectionKeyStore(db);
+  const driver = parts.driver ?? (await driverFor(config, agentTokens));
+  const log = parts.log ?? createLogger();
+  const now = parts.now ?? (() => new Date());
   return {
     config,
     db,
@@ -103,12 +109,14 @@ export async function buildDeps(
     keys: new KeyStore(db),
     sync: new SyncStore(db),
     agentTokens,
-    driver: parts.driver ?? (await driverFor(config, agentTokens)),
+    connectionKeys,
+    agentLink: new AgentLink({ driver, connectionKeys, log, now }),
+    driver,
     verifier: parts.verifier ?? verifierFor(config),
     googleCerts: parts.googleCerts ?? googleCerts,
-    log: parts.log ?? createLogger(),
+    log,
     instanceExtras: buildInstanceExtras(config, agentTokens),
-    now: parts.now ?? (() => new Date()),
+    now,
     agentSftp: parts.agentSftp ?? noAgentConnector,
   };
 }

@@ -28,6 +28,11 @@ export interface InstanceState {
   labels: Record<string, string>;
   /** Set when the backend has a reason for the status (e.g. preemption). */
   statusMessage?: string;
+  /**
+   * Where the hub reaches the agent: GCE's `networkInterfaces[0].networkIP` (the internal IP,
+   * through Direct VPC egress), local: loopback. Only `get` fills it (`list` asks for less).
+   */
+  internalIp?: string;
 }
 
 export interface InstanceSpec {

@@ -126,6 +126,14 @@ describe('gce driver through the real Compute client', () => {
     }
   });
 
+  it('reads the internal IP GCE assigned each VM: where the hub reaches its agent', async () => {
+    const [a, b] = [await created(), await created()];
+    const [ia, ib] = [await driver.get(ZONE, a), await driver.get(ZONE, b)];
+    expect(ia?.internalIp).toMatch(/^10\.\d+\.\d+\.\d+$/);
+    expect(ib?.internalIp).toMatch(/^10\.\d+\.\d+\.\d+$/);
+    expect(ib?.internalIp).not.toBe(ia?.internalIp);
+  });
+
   it('makes one instance for a repeated requestId', async () => {
     const s = spec();
     const id = deterministicRequestId(s.name, 'insert');

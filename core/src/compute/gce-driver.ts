@@ -92,6 +92,9 @@ function toState(inst: ComputeInstance, zone: string): InstanceState {
     status: (STATUSES.has(status) ? status : 'PROVISIONING') as InstanceStatus,
     labels: { ...(inst.labels ?? {}) },
     ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
+    ...(inst.networkInterfaces?.[0]?.networkIP
+      ? { internalIp: inst.networkInterfaces[0].networkIP }
+      : {}),
   };
 }
 

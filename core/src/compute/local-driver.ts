@@ -111,6 +111,8 @@ export class LocalDriver implements ComputeDriver {
       status: inst.status,
       labels: { ...inst.spec.labels },
       ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
+      // Its agent listens on loopback only (AGENT_LISTEN_HOST).
+      internalIp: '127.0.0.1',
     };
   }
 

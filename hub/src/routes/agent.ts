@@ -47,7 +47,10 @@ const keysRoute = createRoute({
   security,
   summary: 'Public keys that may open SSH sessions on this workspace',
   responses: {
-    200: json(AuthorizedKeys, 'The owner’s device keys and the admins’'),
+    200: json(
+      AuthorizedKeys,
+      'The owner’s device keys, the admins’, and the hub’s unexpired connection keys for this workspace',
+    ),
     ...problemResponses,
   },
 });
@@ -81,14 +84,24 @@ export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): vo
 
   app.openapi(keysRoute, async (c) => {
     const ws = c.get('agentWorkspace');
-    const [own, admins] = await Promise.all([
+    const [own, admins, hubKeys] = await Promise.all([
       deps.keys.listByOwner(ws.owner_id),
       deps.keys.listByEmails(deps.config.HUB_ADMINS.map((e) => e.toLowerCase())),
+      // Bound to this workspace only, and only until they expire.
+      deps.connectionKeys.listValid(ws.id, deps.now()),
     ]);
     const seen = new Set<string>();
-    const keys = [...own, ...admins]
-      .filter((k) => !seen.has(k.public_key) && seen.add(k.public_key))
-      .map((k) => ({ name: k.name, public_key: k.public_key, owner: k.owner_email }));
+    const keys = [
+      ...[...own, ...admins]
+        .filter((k) => !seen.has(k.public_key) && seen.add(k.public_key))
+        .map((k) => ({ name: k.name, public_key: k.public_key, owner: k.owner_email })),
+      ...hubKeys.map((k) => ({
+        name: k.device_id,
+        public_key: k.public_key,
+        owner: k.user_email,
+        via: 'hub' as const,
+      })),
+    ];
     return c.json({ keys }, 200);
   });
 }

@@ -67,6 +67,13 @@ export const FIELD_OVERRIDES: Array<{
 }> = [
   // A TTL field with ever-increasing values is also exempt: Google advises it against hotspots.
   { id: 'idempotency_expiry', collection: 'idempotency_keys', field: 'expires_at', ttl: true },
+  // The hub's per-connection SSH keys (hub/src/agent-link): read only until `expires_at`.
+  {
+    id: 'hub_connection_key_expiry',
+    collection: 'hub_connection_keys',
+    field: 'expires_at',
+    ttl: true,
+  },
   { id: 'sync_blob_content', collection: 'sync_blobs', field: 'content', ttl: false },
   { id: 'ssh_key_public_key', collection: 'ssh_keys', field: 'public_key', ttl: false },
 ];

@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  HUB_CONNECTION_KEYS,
   IDEMPOTENCY_KEY_EXPIRY_FIELD,
   IDEMPOTENCY_KEYS,
   SSH_KEYS,
@@ -134,7 +135,7 @@ describe('the committed Terraform module', () => {
     );
   });
 
-  it('expires idempotency keys by TTL and indexes no large field no query needs', () => {
+  it('expires idempotency keys and hub connection keys by TTL and indexes no large field no query needs', () => {
     const fields = resourcesOf('google_firestore_field').map((f) => ({
       at: `${f.collection}.${f.field}`,
       ttl: f.ttl_config,
@@ -145,6 +146,7 @@ describe('the committed Terraform module', () => {
       ttl: {},
       index: {},
     });
+    expect(fields).toContainEqual({ at: `${HUB_CONNECTION_KEYS}.expires_at`, ttl: {}, index: {} });
     for (const large of [`${SYNC_BLOBS}.content`, `${SSH_KEYS}.public_key`])
       expect(fields).toContainEqual({ at: large, ttl: undefined, index: {} });
   });

@@ -30,6 +30,8 @@ export interface FakeInstance {
   statusMessage?: string;
   /** The insert body as received. */
   resource: Record<string, unknown>;
+  /** The internal IP GCE assigned to each network interface (`networkIP`), in order. */
+  internalIps: string[];
   labels: Record<string, string>;
   creationTimestamp: string;
 }
@@ -82,6 +84,8 @@ export class ComputeModel {
   private readonly failures = new Map<FakeMethod, { code: string; message: string }>();
   readonly refusedSuspend = new Map<string, string>();
   private counter = 0;
+  /** Internal addresses handed out so far: each instance gets an unused one. */
+  private addresses = 0;
 
   constructor(private readonly stepMs: number) {}
 
@@ -178,6 +182,19 @@ export class ComputeModel {
     return op;
   }
 
+  /**
+   * GCE gives each network interface without a `networkIP` an unused internal IP of its
+   * subnetwork (Compute API reference, `instances` resource, `networkInterfaces[].networkIP`).
+   */
+  private assignInternalIps(body: Record<string, unknown> | undefined): string[] {
+    const nics = Array.isArray(body?.networkInterfaces) ? body.networkInterfaces : [];
+    return nics.map((nic: { networkIP?: unknown }) => {
+      if (typeof nic.networkIP === 'string') return nic.networkIP;
+      const n = this.addresses++;
+      return `10.132.${Math.floor(n / 250)}.${(n % 250) + 2}`;
+    });
+  }
+
   private apply(
     project: string,
     zone: string,
@@ -199,6 +216,7 @@ export class ComputeModel {
         id: String(1e15 + ++this.counter),
         status: 'PROVISIONING',
         resource: body ?? {},
+        internalIps: this.assignInternalIps(body),
         labels: (body?.labels as Record<string, string>) ?? {},
         creationTimestamp: new Date().toISOString(),
       };

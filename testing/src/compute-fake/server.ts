@@ -118,6 +118,7 @@ function instanceResource(inst: FakeInstance, base: string) {
   return {
     kind: 'compute#instance',
     ...inst.resource,
+    ...withInternalIps(inst),
     id: inst.id,
     name: inst.name,
     status: inst.status,
@@ -127,6 +128,19 @@ function instanceResource(inst: FakeInstance, base: string) {
     labelFingerprint: labelFingerprint(inst.labels),
     creationTimestamp: inst.creationTimestamp,
     selfLink: `${base}/compute/v1/projects/${inst.project}/zones/${inst.zone}/instances/${inst.name}`,
+  };
+}
+
+/** The interfaces as GCE answers them: named `nic0`, `nic1`… with their internal IP. */
+function withInternalIps(inst: FakeInstance) {
+  const nics = inst.resource.networkInterfaces;
+  if (!Array.isArray(nics)) return {};
+  return {
+    networkInterfaces: nics.map((nic: Record<string, unknown>, i) => ({
+      ...nic,
+      name: `nic${i}`,
+      networkIP: inst.internalIps[i],
+    })),
   };
 }
 
