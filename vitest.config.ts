@@ -19,7 +19,7 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    globalSetup: ['./testing/src/vitest-global-setup.ts'],
+    globalSetup: ['./testing/src/vitest-global-setup.ts', './client/test/bundle-setup.mjs'],
     reporters: ['default', './testing/src/vitest-summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -2,7 +2,7 @@
  * How fast `wsh` starts for what it runs most: `wsh ls`, and `wsh tunnel --stdio`, the ssh
  * ProxyCommand run on every connection. Anchors in the same run: a bare `node -e 0` start plus
  * `curl` of the same hub request (what no Node CLI can go under), alternated with the CLI.
- *   npx tsc -b && npx tsx bench/cli/run.ts
+ *   npm run build && npx tsx bench/cli/run.ts
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,6 +77,8 @@ const p90 = (xs: number[]) =>
 const ms = (x: number) => x.toFixed(0);
 
 async function main(): Promise<void> {
+  // What `npm run build` ends with: bin/wsh.js runs the bundle only when it is newer than tsc's build.
+  execFileSync(process.execPath, [join(ROOT, 'client/bundle.mjs')], { stdio: 'inherit' });
   const loadBefore = loadavg();
   const emulator = await startFirestoreEmulator();
   const dir = mkdtempSync(join(tmpdir(), 'wsh-bench-cli-'));

@@ -8,7 +8,8 @@ import { freePort } from '@workspace-hub/testing';
 import { inject } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const WSH_MAIN = join(REPO_ROOT, 'client/dist/cli/main.js');
+/** What `npx wsh` runs: the bundle the test set-up writes (client/test/bundle-setup.mjs). */
+export const WSH_MAIN = join(REPO_ROOT, 'client/bin/wsh.js');
 
 export interface LocalHub {
   url: string;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Workspace } from '@workspace-hub/api';
 import { type IapRelay, startIapRelay } from '@workspace-hub/testing';
@@ -13,6 +13,7 @@ import { type LocalHub, runWsh, startLocalHub, WSH_MAIN } from '../../test/local
 // client library when no Google token is needed (a dev identity, an access-token file), and
 // none of the other commands' modules.
 const REGISTER = fileURLToPath(new URL('../../test/module-log/register.mjs', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../../', import.meta.url));
 const HEAVY =
   /@workspace-hub\/core|\/core\/dist\/|@google-cloud\/|google-auth-library|google-gax|gaxios/;
 const OTHER_COMMANDS = /\/cli\/doctor\/|\/cli\/commands\/(doctor|sync|login|config-ssh)\.js/;
@@ -54,7 +55,24 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the built wsh with the module log; resolves once `done(stdout)` holds, then stops it. */
+/**
+ * The bundle's chunks stand for the modules they were made of (its metafile says which), so the
+ * checks below see what a chunk holds: a chunk is read and compiled whole once it is imported.
+ */
+function sourceModules(loaded: string[]): string[] {
+  const meta = JSON.parse(readFileSync(join(CLIENT, 'dist/wsh/meta.json'), 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  return loaded.flatMap((line) => {
+    const url = line.split(' ').at(-1)!;
+    if (!url.startsWith('file:')) return [line];
+    const chunk = relative(CLIENT, fileURLToPath(url));
+    const inputs = meta.outputs[chunk]?.inputs;
+    return inputs ? Object.keys(inputs).map((input) => join(CLIENT, input)) : [line];
+  });
+}
+
+/** Runs wsh's bin with the module log; resolves once `done(stdout)` holds, then stops it. */
 function wshLoading(
   name: string,
   args: string[],
@@ -71,7 +89,10 @@ function wshLoading(
   return new Promise((resolve, reject) => {
     const finish = () => {
       child.kill();
-      resolve({ stdout, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) });
+      const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      // What users run: the bundle, not tsc's modules (the test set-up has just made it).
+      expect(loaded.some((m) => m.endsWith('/client/dist/wsh/main.js'))).toBe(true);
+      resolve({ stdout, modules: sourceModules(loaded) });
     };
     const timer = setTimeout(() => {
       child.kill();

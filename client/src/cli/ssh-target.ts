@@ -20,7 +20,9 @@ export interface SshTarget {
   options: [string, string][];
 }
 
-const WSH_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+// The bin, not this file's folder: it runs the bundle (dist/wsh/) or tsc's dist/cli/, whichever
+// is current, so a ProxyCommand written to ~/.ssh/config keeps working across builds.
+const WSH_BIN = fileURLToPath(new URL('../../bin/wsh.js', import.meta.url));
 
 function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
@@ -49,7 +51,7 @@ function endpointOptions(ctx: CliContext, ws: Workspace): [string, string][] {
       ['Port', String(port)],
     ];
   }
-  const proxy = [process.execPath, WSH_MAIN, 'tunnel', ws.id, '--stdio', '--hub', ctx.hub.url];
+  const proxy = [process.execPath, WSH_BIN, 'tunnel', ws.id, '--stdio', '--hub', ctx.hub.url];
   return [
     ['HostName', ws.instance_name],
     ['ProxyCommand', proxy.map(quote).join(' ')],

@@ -1,4 +1,5 @@
 import { Problem, type WorkspaceStatus } from '@workspace-hub/api';
+import type { HttpAnswer } from './http.js';
 
 /** A hub answer that is not 2xx, decoded from its `application/problem+json` body. */
 export class HubApiError extends Error {
@@ -19,7 +20,7 @@ export class HubApiError extends Error {
   }
 
   /** Reads a failed response; a body that is not a problem still yields a readable error. */
-  static async fromResponse(res: Response): Promise<HubApiError> {
+  static async fromResponse(res: HttpAnswer): Promise<HubApiError> {
     const text = await res.text().catch(() => '');
     let parsed: unknown;
     try {

@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import type { TokenProvider } from './auth.js';
 import { HubApiError } from './errors.js';
+import { type HttpAnswer, type HttpTransport, nodeHttp } from './http.js';
 
 // The resources' schemas live in the api package, shared with the hub that serves them.
 export { SshKey, SyncBlob } from '@workspace-hub/api';
@@ -21,7 +22,8 @@ export interface HubClientOptions {
   /** The hub's base URL, e.g. `http://127.0.0.1:8080`. */
   url: string;
   token: TokenProvider;
-  fetch?: typeof fetch;
+  /** How requests are sent (default: Node's http/https). */
+  transport?: HttpTransport;
 }
 
 export interface ListOptions {
@@ -35,12 +37,12 @@ export interface ListOptions {
 export class HubClient {
   readonly url: string;
   private readonly token: TokenProvider;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: HttpTransport;
 
   constructor(opts: HubClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
     this.token = opts.token;
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.transport = opts.transport ?? nodeHttp;
   }
 
   private async request(
@@ -51,7 +53,7 @@ export class HubClient {
       headers?: Record<string, string>;
       query?: Record<string, string | undefined>;
     } = {},
-  ): Promise<Response> {
+  ): Promise<HttpAnswer> {
     const url = new URL(this.url + path);
     for (const [k, v] of Object.entries(opts.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, v);
@@ -61,15 +63,16 @@ export class HubClient {
       ...opts.headers,
     };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await this.fetchImpl(url, {
+      res = await this.transport(url, {
         method,
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const { code, message } = err as { code?: string; message: string };
+      const cause = code ?? message;
       throw new HubApiError({
         type: 'about:blank',
         title: 'Hub unreachable',
@@ -82,8 +85,8 @@ export class HubClient {
     return res;
   }
 
-  private async parse<T>(schema: z.ZodType<T>, res: Response): Promise<T> {
-    return schema.parse(await res.json());
+  private async parse<T>(schema: z.ZodType<T>, res: HttpAnswer): Promise<T> {
+    return schema.parse(JSON.parse(await res.text()));
   }
 
   private ws(id: string, suffix = ''): string {
@@ -120,7 +123,7 @@ export class HubClient {
     const key = opts.idempotencyKey ?? randomUUID();
     const send = () =>
       this.request('POST', '/workspaces', { body, headers: { 'idempotency-key': key } });
-    let res: Response;
+    let res: HttpAnswer;
     try {
       res = await send();
     } catch (err) {
