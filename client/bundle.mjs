@@ -5,7 +5,7 @@
 // dist/wsh/ sits two levels below the package like dist/cli/, so `new URL('../../…',
 // import.meta.url)` (package.json, bin/wsh.js) means the same file from either.
 //   node client/bundle.mjs        (after `tsc -b`; `npm run build` runs both)
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -25,6 +25,8 @@ const zodEnglishOnly = {
 
 /** Writes dist/wsh/ (main.js, chunks, meta.json: which source modules each chunk holds). */
 export async function bundleCli() {
+  // Chunk names carry content hashes: without this, old chunks would pile up beside new ones.
+  rmSync(`${CLIENT}dist/wsh`, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: CLIENT,
     entryPoints: { main: 'dist/cli/main.js' },
@@ -39,6 +41,9 @@ export async function bundleCli() {
     banner: {
       js: "import { createRequire as __wshCreateRequire } from 'node:module'; const require = __wshCreateRequire(import.meta.url);",
     },
+    // ws's native helpers (bufferutil masks what the tunnel sends) find their compiled code from
+    // their own folder: loaded from node_modules, not bundled.
+    external: ['bufferutil', 'utf-8-validate'],
     plugins: [zodEnglishOnly],
     metafile: true,
     logLevel: 'warning',

@@ -1,4 +1,4 @@
-import { Duplex } from 'node:stream';
+import { Duplex, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { closeCodeError, handshakeError, IapTunnelError } from './errors.js';
@@ -25,6 +25,21 @@ const NORMAL_CLOSE = 1000;
 /** ws reports a socket that vanished without a close frame as 1006. */
 const ABNORMAL_CLOSE = 1006;
 const REAUTHENTICATE = 4004;
+
+/**
+ * Runs `send` with the WebSocket's socket corked: ws writes each message on its own, so a
+ * written chunk's 16 KiB frames would each be a write (and over TLS a record) of their own;
+ * corked, they leave together. ws has no public cork: its socket is the private `_socket`.
+ */
+function whileCorked(ws: WebSocket | null, send: () => void): void {
+  const socket = (ws as unknown as { _socket?: Writable | null } | null)?._socket;
+  socket?.cork();
+  try {
+    send();
+  } finally {
+    socket?.uncork();
+  }
+}
 
 /**
  * One TCP connection to an instance's port through the IAP relay, as a Duplex.
@@ -160,7 +175,9 @@ export class IapTunnelStream extends Duplex {
       // The reconnect URL carried our byte count, so the relay knows it already.
       this.acked = this.received;
       this.resumed++;
-      for (const chunk of this.unconfirmed) ws.send(encodeData(chunk));
+      whileCorked(ws, () => {
+        for (const chunk of this.unconfirmed) ws.send(encodeData(chunk));
+      });
     }
     if (this.inboundPaused) ws.pause();
   }
@@ -304,17 +321,25 @@ export class IapTunnelStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this._writev([{ chunk }], cb);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     if (this.readableEnded && !this.ws && !this.reconnecting) {
       cb(new IapTunnelError('IAP tunnel: the remote end closed the connection', undefined));
       return;
     }
-    for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
-      const piece = chunk.subarray(at, at + MAX_DATA_FRAME);
-      this.unconfirmed.push(piece);
-      this.unconfirmedBytes += piece.length;
-      this.sent += piece.length;
-      if (this.live) this.ws!.send(encodeData(piece));
-    }
+    const ws = this.live ? this.ws : null;
+    whileCorked(ws, () => {
+      for (const { chunk } of chunks)
+        for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
+          const piece = chunk.subarray(at, at + MAX_DATA_FRAME);
+          this.unconfirmed.push(piece);
+          this.unconfirmedBytes += piece.length;
+          this.sent += piece.length;
+          ws?.send(encodeData(piece));
+        }
+    });
     if (this.unconfirmedBytes >= this.opts.maxUnackedBytes) this.waitingWrite = cb;
     else cb();
   }
