@@ -11,7 +11,6 @@ import type {
 import type { AgentLink } from './agent-link/index.js';
 import type { CertSource, Verifier } from './auth/identity.js';
 import type { HubConfig } from './config.js';
-import type { AgentSftp } from './files/agent-sftp.js';
 import type { FirestoreReadiness } from './firestore-readiness.js';
 import type { Logger } from './log.js';
 
@@ -36,8 +35,6 @@ export interface HubDeps {
   googleCerts: CertSource;
   log: Logger;
   instanceExtras: ProvisionDeps['instanceExtras'];
-  /** SFTP sessions on workspace agents (the file routes). */
-  agentSftp: AgentSftp;
   now(): Date;
   /** The built web page to serve at `/` (default: web/dist beside the hub's dist). */
   webDir?: string;

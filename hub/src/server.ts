@@ -24,11 +24,7 @@ export interface RunningHub {
  * milliseconds of process start, while Firestore's and the routes' modules
  * (hundreds of ms) load; other requests wait for them.
  */
-export async function startHub(
-  config: HubConfig,
-  hostname = '0.0.0.0',
-  parts: Pick<Partial<HubDeps>, 'agentSftp'> = {},
-): Promise<RunningHub> {
+export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise<RunningHub> {
   const log = createLogger();
   const loading = (async () => {
     const [{ buildDeps }, { createApp }, { guardFirestore }, { reconcileRestoredWorkspaces }] =
@@ -38,7 +34,7 @@ export async function startHub(
         import('./http/firestore-guard.js'),
         import('./local-restore.js'),
       ]);
-    const deps: HubDeps = await buildDeps(config, { log, ...parts });
+    const deps: HubDeps = await buildDeps(config, { log });
     await reconcileRestoredWorkspaces(deps);
     // Warms the Firestore client while nothing waits on it yet (and learns its state).
     deps.firestore.check().catch(noop);

@@ -21,7 +21,6 @@ import {
 } from './auth/verifiers.js';
 import type { HubConfig } from './config.js';
 import type { HubDeps } from './deps.js';
-import { noAgentConnector } from './files/no-agent-connector.js';
 import { FirestoreReadiness } from './firestore-readiness.js';
 import { buildInstanceExtras } from './instance-extras.js';
 import { createLogger } from './log.js';
@@ -91,9 +90,7 @@ async function driverFor(config: HubConfig, agentTokens: AgentTokenStore): Promi
  */
 export async function buildDeps(
   config: HubConfig,
-  parts: Partial<
-    Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now' | 'agentSftp'>
-  > = {},
+  parts: Partial<Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now'>> = {},
 ): Promise<HubDeps> {
   const db = parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT);
   const agentTokens = new AgentTokenStore(db);
@@ -117,6 +114,5 @@ export async function buildDeps(
     log,
     instanceExtras: buildInstanceExtras(config, agentTokens),
     now,
-    agentSftp: parts.agentSftp ?? noAgentConnector,
   };
 }

@@ -4,18 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/core';
 import { freePort } from '@workspace-hub/testing';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { type RunningHub, startHub } from '../src/server.js';
-import { testAgentSftp } from './test-agent-sftp.js';
 
 // One local hub (real Firestore emulator, a real vm-agent process per workspace) for the file.
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 const ADMIN = 'root@example.com';
-const keys = new Map<string, { private: string; public: string }>();
-for (const who of [ALICE, BOB, ADMIN]) keys.set(who, ssh2.utils.generateKeyPairSync('ed25519'));
 
 let hub: RunningHub;
 let dataDir: string;
@@ -94,17 +90,8 @@ beforeAll(async () => {
     FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
     HUB_DATA_DIR: dataDir,
   });
-  hub = await startHub(config, '127.0.0.1', {
-    agentSftp: testAgentSftp((email) => keys.get(email)!.private),
-  });
+  hub = await startHub(config, '127.0.0.1');
   await hub.ready;
-  for (const [who, key] of keys) {
-    const put = await json('PUT', '/me/keys/browser', {
-      as: who,
-      json: { public_key: key.public },
-    });
-    expect(put.status).toBe(200);
-  }
   id = (await json('POST', '/workspaces', { json: {} })).body.id;
   await waitFor(id, 'READY');
   home = join(dataDir, 'workspaces', id, 'home');
