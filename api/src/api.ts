@@ -2,9 +2,12 @@ import { z } from 'zod';
 import { hasControlCharacter, isGitBranchName } from './git-names.js';
 import { AuthMode } from './hub-settings.js';
 import { DeviceId, ResourceName } from './ids.js';
+import { WorkspaceName } from './names.js';
 import { Workspace, WorkspaceStatus } from './workspace.js';
 
 export const CreateWorkspaceBody = z.strictObject({
+  /** Unique among the owner's workspaces; when absent, derived from `repo` and made unique. */
+  name: WorkspaceName.optional(),
   repo: z
     .string()
     .max(2048)
@@ -52,7 +55,15 @@ export const WorkspaceList = z.object({
 });
 export type WorkspaceList = z.infer<typeof WorkspaceList>;
 
-export const ConnectBody = z.strictObject({ device_id: DeviceId });
+/** `PATCH /workspaces/:id`: what an owner may change of a workspace. */
+export const UpdateWorkspaceBody = z.strictObject({ name: WorkspaceName });
+export type UpdateWorkspaceBody = z.infer<typeof UpdateWorkspaceBody>;
+
+/**
+ * `POST …/connect`; the body may be absent or `{}`: the device is then the
+ * caller's default, the one last recorded on the workspace (else the one that created it).
+ */
+export const ConnectBody = z.strictObject({ device_id: DeviceId.optional() });
 export type ConnectBody = z.infer<typeof ConnectBody>;
 export const ExtendBody = z.strictObject({ minutes: z.number().int().min(1) });
 export type ExtendBody = z.infer<typeof ExtendBody>;

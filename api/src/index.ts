@@ -4,6 +4,7 @@ export * from './files.js';
 export * from './git-names.js';
 export * from './hub-settings.js';
 export * from './ids.js';
+export * from './names.js';
 export * from './problem.js';
 export * from './terminal.js';
 export * from './workspace.js';

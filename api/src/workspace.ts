@@ -47,6 +47,11 @@ export const WorkspaceError = z.object({ code: z.string(), message: z.string() }
  */
 export const Workspace = z.object({
   id: WorkspaceId,
+  /**
+   * The owner's name for it (unique per owner; see WorkspaceName). Documents
+   * from before names have none until the store names them (WorkspaceStore).
+   */
+  name: z.string(),
   owner_id: z.string(),
   owner_email: z.string(),
   instance_name: z.string(),

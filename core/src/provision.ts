@@ -4,6 +4,7 @@ import type { ComputeDriver, InstanceSpec } from './compute/driver.js';
 import { HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
 import { HubError } from './errors.js';
 import { deterministicRequestId, newWorkspaceId } from './ids.js';
+import { baseNameFromRepo } from './names.js';
 import type { WorkspaceStore } from './store/workspace-store.js';
 import { recordFailure } from './transitions.js';
 
@@ -62,6 +63,8 @@ export function newWorkspace(
   const t = now.toISOString();
   return {
     id,
+    // The owner's name, or the base the store makes unique (`my-app-2`).
+    name: body.name ?? baseNameFromRepo(body.repo),
     owner_id: owner.sub,
     owner_email: owner.email,
     instance_name: id,
@@ -113,6 +116,7 @@ export async function provisionWorkspace(
   const { workspace, created } = await deps.store.create(draft, {
     idempotencyKey: opts.idempotencyKey,
     maxPerOwner: deps.policy.maxWorkspacesPerUser,
+    exactName: body.name !== undefined,
   });
   if (!created) return { workspace: await finishInterruptedCreate(deps, workspace, opts), created };
   return { workspace: await insertInstance(deps, workspace), created };

@@ -10,6 +10,7 @@ const MIN = 60_000;
 function ws(status: WorkspaceStatus, over: Partial<Workspace> = {}): Workspace {
   return {
     id: 'ws-abcdefghij',
+    name: 'app',
     owner_id: 'u',
     owner_email: 'u@example.com',
     instance_name: 'ws-abcdefghij',

@@ -7,6 +7,7 @@ export function sampleWorkspace(over: Partial<Workspace> = {}): Workspace {
   const t = '2026-01-01T00:00:00.000Z';
   return {
     id,
+    name: 'workspace',
     owner_id: 'alice',
     owner_email: 'alice@example.com',
     instance_name: id,

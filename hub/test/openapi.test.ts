@@ -24,6 +24,7 @@ describe('GET /openapi.json', () => {
         'GET /workspaces',
         'POST /workspaces',
         'GET /workspaces/{id}',
+        'PATCH /workspaces/{id}',
         'DELETE /workspaces/{id}',
         'POST /workspaces/{id}/stop',
         'POST /workspaces/{id}/start',

@@ -47,8 +47,8 @@ describe('bad input', () => {
     await expect400('POST', '/workspaces/ws-aaaaaaaaaa/extend', 'extra', { minutes: 5, extra: 1 });
   });
 
-  it('rejects malformed workspace ids', async () => {
-    await expect400('GET', '/workspaces/not-an-id', 'id');
+  it('rejects references that are neither a workspace id nor a name', async () => {
+    await expect400('GET', '/workspaces/Not_An_Id', 'id');
     await expect400('POST', '/workspaces/ws-UPPERCASE1/stop', 'id');
   });
 

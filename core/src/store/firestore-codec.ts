@@ -21,9 +21,16 @@ export function encodeWorkspace(ws: Partial<Workspace>): Doc {
   return doc;
 }
 
+/**
+ * The name of a document written before workspaces had names: never a valid
+ * name, so nothing resolves to it; the store gives the workspace a real one
+ * (WorkspaceStore.mutate, nameUnnamed) before the API shows it.
+ */
+export const UNNAMED = '';
+
 /** Firestore document → Workspace; a document that does not parse is a bug, so it throws. */
 export function decodeWorkspace(doc: Doc): Workspace {
-  const out: Doc = { ...doc };
+  const out: Doc = { name: UNNAMED, ...doc };
   for (const f of WORKSPACE_TIME_FIELDS) out[f] = fromTimestamp(out[f] ?? null);
   const agent = out.agent as Doc | null | undefined;
   if (agent) out.agent = { ...agent, ready_at: fromTimestamp(agent.ready_at) };

@@ -19,6 +19,7 @@ function sample(owner: string, createdAt: Date): Workspace {
   const t = createdAt.toISOString();
   return {
     id,
+    name: 'workspace',
     owner_id: owner,
     owner_email: `${owner}@example.com`,
     instance_name: id,
@@ -119,7 +120,8 @@ describe('WorkspaceStore', () => {
     await key.ref.update({ [IDEMPOTENCY_KEY_EXPIRY_FIELD]: Timestamp.fromMillis(Date.now() - 1) });
     const b = sample('gina', new Date(base));
     const retried = await store.create(b, { idempotencyKey: 'k-expiring' });
-    expect(retried).toEqual({ workspace: b, created: true });
+    // A new workspace, so a name of its own.
+    expect(retried).toEqual({ workspace: { ...b, name: 'workspace-2' }, created: true });
   });
 
   it('applies many compare-and-set writes together, refusing only the one changed since read', async () => {

@@ -8,9 +8,18 @@ import {
 } from '@google-cloud/firestore';
 import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
+import { baseNameFromRepo } from '../names.js';
 import { agentTokenRef } from './agent-token-store.js';
-import { decodeWorkspace, encodeWorkspace } from './firestore-codec.js';
+import { decodeWorkspace, encodeWorkspace, UNNAMED } from './firestore-codec.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
+import {
+  firstFreeName,
+  isAlreadyExists,
+  nameHolder,
+  nameRef,
+  nameTaken,
+  reserveName,
+} from './workspace-names.js';
 
 export const WORKSPACES = 'workspaces';
 export const IDEMPOTENCY_KEYS = 'idempotency_keys';
@@ -56,7 +65,15 @@ export interface CreateOptions {
   maxPerOwner?: number;
   /** Same owner + key returns the first workspace instead of creating one. */
   idempotencyKey?: string;
+  /**
+   * `ws.name` is what the owner asked for: taken is a 409. Otherwise it is a
+   * base made unique (`my-app-2`).
+   */
+  exactName?: boolean;
 }
+
+/** A derived name lost to a concurrent create at commit: pick again, this many times. */
+const NAME_RACE_RETRIES = 5;
 
 /**
  * Workspace state in Firestore. Every write goes through a transaction that
@@ -70,8 +87,96 @@ export class WorkspaceStore {
     return this.db.collection(WORKSPACES).doc(id);
   }
 
+  /** The workspace; one from before names is named first (see nameUnnamed). */
   async get(id: string): Promise<Workspace | null> {
-    return (await this.getSnapshot(id))?.workspace ?? null;
+    const ws = (await this.getSnapshot(id))?.workspace ?? null;
+    return ws?.name === UNNAMED ? this.nameUnnamed(id) : ws;
+  }
+
+  /**
+   * The owner's workspace called `name`, through its reservation; null when
+   * there is none. A miss names the owner's workspaces from before names
+   * first, so those are found by the names their lists show.
+   */
+  async getByName(ownerId: string, name: string): Promise<Workspace | null> {
+    const held = async () => {
+      const holder = await nameRef(this.db, ownerId, name).get();
+      if (!holder.exists) return null;
+      const ws = await this.get(String(holder.get('workspace_id')));
+      return ws && ws.owner_id === ownerId && ws.name === name ? ws : null;
+    };
+    const found = await held();
+    if (found) return found;
+    const unnamed = await this.db
+      .collection(WORKSPACES)
+      .where('owner_id', '==', ownerId)
+      .select('name')
+      .get();
+    const toName = unnamed.docs.filter((d) => d.get('name') === undefined);
+    if (!toName.length) return null;
+    await Promise.all(toName.map((d) => this.nameUnnamed(d.id)));
+    return held();
+  }
+
+  /**
+   * Gives a workspace from before names the name derived from its repository,
+   * made unique and reserved in the same transaction. Only `name` and
+   * `version` change: this is a migration, not an activity (`updated_at`
+   * measures retention). Returns the workspace, or null if it is gone.
+   */
+  private async nameUnnamed(id: string): Promise<Workspace | null> {
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(this.ref(id));
+      if (!snap.exists) return null;
+      const ws = decodeWorkspace(snap.data()!);
+      if (ws.name !== UNNAMED) return ws;
+      const name = await firstFreeName(
+        tx,
+        this.db,
+        ws.owner_id,
+        baseNameFromRepo(ws.metadata.repo),
+      );
+      const named = { ...ws, name, version: ws.version + 1 };
+      tx.update(this.ref(id), { name, version: named.version });
+      reserveName(tx, this.db, named);
+      return named;
+    }, TRANSACTION_OPTIONS);
+  }
+
+  /**
+   * Renames the workspace: the new name reserved and the old one released in
+   * the same transaction as the document, so the id (and with it the VM and
+   * the SSH host key alias) stays. 409 when another of the owner's workspaces
+   * has the name.
+   */
+  async rename(id: string, name: string): Promise<Workspace> {
+    try {
+      return await this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(this.ref(id));
+        if (!snap.exists) throw new HubError('not_found', `workspace ${id} not found`);
+        const before = decodeWorkspace(snap.data()!);
+        if (before.name === name) return before;
+        const holder = await nameHolder(tx, this.db, before.owner_id, name);
+        if (holder !== null && holder !== id) throw nameTaken(name);
+        const oldHolder =
+          before.name === UNNAMED
+            ? null
+            : await nameHolder(tx, this.db, before.owner_id, before.name);
+        const after: Workspace = {
+          ...before,
+          name,
+          version: before.version + 1,
+          updated_at: new Date().toISOString(),
+        };
+        tx.set(this.ref(id), encodeWorkspace(after), {});
+        if (oldHolder === id) tx.delete(nameRef(this.db, before.owner_id, before.name));
+        if (holder === null) reserveName(tx, this.db, after);
+        return after;
+      }, TRANSACTION_OPTIONS);
+    } catch (err) {
+      if (isAlreadyExists(err)) throw nameTaken(name);
+      throw err;
+    }
   }
 
   /** The workspace with its update time, for a later `compareAndSet`. */
@@ -86,6 +191,21 @@ export class WorkspaceStore {
   async create(
     ws: Workspace,
     opts: CreateOptions = {},
+  ): Promise<{ workspace: Workspace; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.createOnce(ws, opts);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        if (opts.exactName) throw nameTaken(ws.name);
+        if (attempt >= NAME_RACE_RETRIES) throw err;
+      }
+    }
+  }
+
+  private async createOnce(
+    ws: Workspace,
+    opts: CreateOptions,
   ): Promise<{ workspace: Workspace; created: boolean }> {
     const keyRef = opts.idempotencyKey
       ? this.db
@@ -114,7 +234,14 @@ export class WorkspaceStore {
             `you already have ${count.data().count} workspaces; the limit is ${opts.maxPerOwner}`,
           );
       }
-      tx.create(this.ref(ws.id), encodeWorkspace(ws));
+      const name = opts.exactName
+        ? ws.name
+        : await firstFreeName(tx, this.db, ws.owner_id, ws.name);
+      if (opts.exactName && (await nameHolder(tx, this.db, ws.owner_id, name)) !== null)
+        throw nameTaken(name);
+      const named = { ...ws, name };
+      tx.create(this.ref(ws.id), encodeWorkspace(named));
+      reserveName(tx, this.db, named);
       if (keyRef) {
         const now = Timestamp.now();
         tx.set(keyRef, {
@@ -126,7 +253,7 @@ export class WorkspaceStore {
           ),
         });
       }
-      return { workspace: ws, created: true };
+      return { workspace: named, created: true };
     }, TRANSACTION_OPTIONS);
   }
 
@@ -146,18 +273,37 @@ export class WorkspaceStore {
       const { mutation, value } = decide(before, tx);
       if (mutation === null) return { before, after: before, written: false, value };
       if (mutation === 'delete') {
+        // Read before any write, as a transaction requires: the name is freed
+        // only if this workspace holds it.
+        const holder =
+          before.name === UNNAMED
+            ? null
+            : await nameHolder(tx, this.db, before.owner_id, before.name);
         tx.delete(this.ref(id), { lastUpdateTime: snap.updateTime! });
-        // The workspace is gone for good: its agent's credential goes with it, in
-        // the same write, whichever path (hub, cleanup, Eventarc) removes it.
+        // The workspace is gone for good: its agent's credential and its name go
+        // with it, in the same write, whichever path (hub, cleanup, Eventarc) removes it.
         tx.delete(agentTokenRef(this.db, id));
+        if (holder === id) tx.delete(nameRef(this.db, before.owner_id, before.name));
         return { before, after: null, written: true, value };
       }
+      // A document from before names gets one with its first write.
+      const name =
+        before.name === UNNAMED
+          ? await firstFreeName(
+              tx,
+              this.db,
+              before.owner_id,
+              baseNameFromRepo(before.metadata.repo),
+            )
+          : before.name;
       const after: Workspace = {
         ...before,
         ...mutation,
+        name,
         version: before.version + 1,
         updated_at: new Date().toISOString(),
       };
+      if (before.name === UNNAMED) reserveName(tx, this.db, after);
       tx.set(this.ref(id), encodeWorkspace(after), {});
       return { before, after, written: true, value };
     }, TRANSACTION_OPTIONS);
@@ -187,7 +333,12 @@ export class WorkspaceStore {
     }
     const snap = await q.limit(opts.limit + 1).get();
     const docs = snap.docs.slice(0, opts.limit);
-    const workspaces = docs.map((d) => decodeWorkspace(d.data()));
+    const workspaces = await Promise.all(
+      docs.map(async (d) => {
+        const ws = decodeWorkspace(d.data());
+        return ws.name === UNNAMED ? ((await this.nameUnnamed(ws.id)) ?? ws) : ws;
+      }),
+    );
     const last = workspaces.at(-1);
     return {
       workspaces,

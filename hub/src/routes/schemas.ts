@@ -1,7 +1,15 @@
-import { Problem, WorkspaceId } from '@workspace-hub/core';
+import { Problem, WorkspaceRef } from '@workspace-hub/core';
 import { z } from 'zod';
 
-export const IdParams = z.object({ id: WorkspaceId });
+/**
+ * `/workspaces/{id}…`: a workspace id, or the name of one of the caller's own
+ * workspaces (an admin addresses another user's by its id).
+ */
+export const IdParams = z.object({
+  id: WorkspaceRef.describe(
+    "The workspace's id (`ws-…`), or the name of one of your own workspaces; an admin addresses another user's workspace by its id",
+  ),
+});
 
 const problemContent = { 'application/problem+json': { schema: Problem } };
 

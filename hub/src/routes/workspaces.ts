@@ -10,6 +10,7 @@ import {
   recordConnection,
   requestTransition,
   syncWorkspace,
+  UpdateWorkspaceBody,
   type UserAction,
   Workspace,
   WorkspaceList,
@@ -63,6 +64,20 @@ const getRoute = createRoute({
   responses: { 200: json(Workspace, 'The workspace; ETag is its version'), ...problemResponses },
 });
 
+const updateRoute = createRoute({
+  method: 'patch',
+  path: '/workspaces/{id}',
+  tags,
+  security,
+  summary:
+    'Rename the workspace; its id, VM and SSH host key alias stay (409 if the name is taken)',
+  request: {
+    params: IdParams,
+    body: { content: { 'application/json': { schema: UpdateWorkspaceBody } }, required: true },
+  },
+  responses: { 200: json(Workspace, 'The renamed workspace'), ...problemResponses },
+});
+
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/workspaces/{id}',
@@ -106,10 +121,11 @@ const connectRoute = createRoute({
   path: '/workspaces/{id}/connect',
   tags,
   security,
-  summary: 'Record a client connection from a device; counts as activity',
+  summary:
+    'Record a client connection from a device; counts as activity. No body or `{}`: the device last recorded (else the one that created the workspace)',
   request: {
     params: IdParams,
-    body: { content: { 'application/json': { schema: ConnectBody } }, required: true },
+    body: { content: { 'application/json': { schema: ConnectBody } }, required: false },
   },
   responses: { 200: json(Workspace, 'The workspace with its new deadline'), ...problemResponses },
 });
@@ -171,19 +187,25 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     return c.json(ws, 200);
   });
 
-  const transition = async (id: string, action: UserAction, identity: Identity) => {
-    const before = await loadVisible(deps.store, identity, id);
-    const r = await requestTransition(deps, id, action, {
+  const transition = async (before: Workspace, action: UserAction, identity: Identity) => {
+    const r = await requestTransition(deps, before.id, action, {
       now: deps.now(),
       actor: actorOf(identity),
     });
     return r.workspace ?? { ...before, status: 'DELETING' as const };
   };
 
+  app.openapi(updateRoute, async (c) => {
+    const { id } = await loadVisible(deps.store, c.get('identity'), c.req.valid('param').id);
+    const ws = await deps.store.rename(id, c.req.valid('json').name);
+    c.header('ETag', `"${ws.version}"`);
+    return c.json(ws, 200);
+  });
+
   app.openapi(deleteRoute, async (c) => {
-    const { id } = c.req.valid('param');
-    const ws = await transition(id, 'delete', c.get('identity'));
-    return c.json(ws, 202);
+    const identity = c.get('identity');
+    const before = await loadVisible(deps.store, identity, c.req.valid('param').id);
+    return c.json(await transition(before, 'delete', identity), 202);
   });
 
   for (const [action, summary] of [
@@ -191,9 +213,9 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     ['start', 'Resume (or start) the workspace'],
   ] as const) {
     app.openapi(actionRoute(action, summary), async (c) => {
-      const { id } = c.req.valid('param');
-      const ws = await transition(id, action, c.get('identity'));
-      return c.json(ws, 202);
+      const identity = c.get('identity');
+      const before = await loadVisible(deps.store, identity, c.req.valid('param').id);
+      return c.json(await transition(before, action, identity), 202);
     });
   }
 
@@ -215,10 +237,9 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
   });
 
   app.openapi(connectRoute, async (c) => {
-    const { id } = c.req.valid('param');
     const { device_id } = c.req.valid('json');
     const identity = c.get('identity');
-    await loadVisible(deps.store, identity, id);
+    const { id } = await loadVisible(deps.store, identity, c.req.valid('param').id);
     const ws = await recordConnection(deps.store, id, device_id, {
       now: deps.now(),
       actor: actorOf(identity, device_id),
@@ -227,7 +248,6 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
   });
 
   app.openapi(extendRoute, async (c) => {
-    const { id } = c.req.valid('param');
     const { minutes } = c.req.valid('json');
     const max = deps.config.HUB_MAX_EXTEND_MINUTES;
     if (minutes > max)
@@ -235,7 +255,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
         field: 'minutes',
       });
     const identity = c.get('identity');
-    await loadVisible(deps.store, identity, id);
+    const { id } = await loadVisible(deps.store, identity, c.req.valid('param').id);
     const ws = await extendDeadline(deps.store, id, minutes, {
       now: deps.now(),
       maxMinutes: max,
