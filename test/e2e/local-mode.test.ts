@@ -1,15 +1,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   agentProcessesUnder,
   type LocalHub,
   runWsh,
   startLocalHub,
-  WSH_MAIN,
 } from '../../client/test/local-hub.js';
+import { waitFor, wshTerminal } from './wsh-terminal.js';
 
 /**
  * The whole local mode as a user meets it: a hub spawned from its build, the
@@ -38,49 +37,15 @@ async function wshOk(device: Device, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-async function waitFor(what: string, check: () => boolean, seconds = 30): Promise<void> {
-  const until = Date.now() + seconds * 1000;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** `wsh ssh` in a terminal of its own, as a person would run it. */
 function terminal(device: Device, args: string[]) {
-  let output = '';
-  let exited = false;
-  const proc = pty.spawn(process.execPath, [WSH_MAIN, 'ssh', ...args], {
-    cols: 100,
-    rows: 30,
-    env: {
-      ...process.env,
-      HOME: devices[device].home,
-      WSH_CONFIG_DIR: devices[device].configDir,
-      WSH_HUB: hub.url,
-      WSH_DEV_EMAIL: 'dev@example.com',
-    } as Record<string, string>,
-  });
-  proc.onData((d) => {
-    output += d;
-  });
-  proc.onExit(() => {
-    exited = true;
-  });
-  return {
-    output: () => output,
-    type: (text: string) => proc.write(text),
-    waitFor: (text: string) =>
-      waitFor(`"${text}" on ${device}'s terminal`, () => output.includes(text)).catch(
-        (err: Error) => {
-          throw new Error(`${err.message}; it shows: ${JSON.stringify(output.slice(-400))}`);
-        },
-      ),
-    async close() {
-      if (!exited) proc.kill('SIGHUP');
-      await waitFor(`${device}'s ssh to exit`, () => exited);
-    },
+  const env = {
+    HOME: devices[device].home,
+    WSH_CONFIG_DIR: devices[device].configDir,
+    WSH_HUB: hub.url,
+    WSH_DEV_EMAIL: 'dev@example.com',
   };
+  return wshTerminal(args, env, device);
 }
 
 function stateOf(pid: number): string {

@@ -7,3 +7,4 @@ export * from './firestore-emulator.js';
 export * from './iap-relay/index.js';
 export * from './provision-policy.js';
 export * from './tokens.js';
+export * from './npm-start.js';
