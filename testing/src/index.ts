@@ -5,6 +5,6 @@ export * from './docker-build.js';
 export * from './emulator-snapshots.js';
 export * from './firestore-emulator.js';
 export * from './iap-relay/index.js';
+export * from './npm-start.js';
 export * from './provision-policy.js';
 export * from './tokens.js';
-export * from './npm-start.js';
