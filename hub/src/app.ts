@@ -23,6 +23,7 @@ import { registerMeRoutes } from './routes/me.js';
 import { problemResponses } from './routes/schemas.js';
 import { DEFAULT_WEB_DIR, registerWebPage } from './routes/web-page.js';
 import { registerWorkspaceRoutes } from './routes/workspaces.js';
+import { registerTerminalRoute } from './terminal/terminal-route.js';
 import { HUB_VERSION } from './version.js';
 
 const healthRoute = createRoute({
@@ -127,6 +128,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
     );
   });
   registerWorkspaceRoutes(app, deps);
+  registerTerminalRoute(app, deps);
   registerFileRoutes(app, deps);
   registerMeRoutes(app, deps);
   registerAgentRoutes(app, deps);

@@ -139,6 +139,9 @@ export const HubConfigSchema = z
     HUB_IDLE_TIMEOUT_MINUTES: int(240, 1).describe(
       'Default idle timeout of new workspaces, in minutes.',
     ),
+    HUB_TERMINAL_MAX_SECONDS: int(55 * 60, 1).describe(
+      'The hub closes a browser terminal’s WebSocket after this many seconds with code 4000 (reconnect), before Cloud Run ends the request at the service’s timeout (at most 60 minutes); the page reconnects and the session’s scrollback is replayed.',
+    ),
     HUB_MAX_EXTEND_MINUTES: int(8 * 60, 1).describe(
       '`POST …/extend` asks for at most this many minutes, and never moves the deadline further than this past now.',
     ),

@@ -1,7 +1,10 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
 import type { HubConfig } from './config.js';
 import type { HubDeps } from './deps.js';
 import { createLogger } from './log.js';
+import type { Terminals } from './terminal/index.js';
 import { HUB_VERSION } from './version.js';
 
 const noop = () => undefined;
@@ -74,6 +77,18 @@ export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch, port: config.PORT, hostname }, () => resolve(s));
   });
+  // The terminal's module (and `ws`) loads with the first WebSocket, not at cold start.
+  let terminals: Promise<Terminals> | null = null;
+  const terminalsOf = (l: Awaited<typeof loading>) => {
+    terminals ??= import('./terminal/index.js').then((m) => m.createTerminals(l.deps, l.fetch));
+    return terminals;
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    loading
+      .then(terminalsOf)
+      .then((t) => t.upgrade(req, socket, head))
+      .catch(() => socket.destroy());
+  });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
   return {
@@ -83,6 +98,8 @@ export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise
     deps: loading.then((l) => l.deps),
     answered: () => answered,
     async close() {
+      // Open sockets would hold the server open; the pages reconnect to another instance.
+      (await terminals)?.closeAll();
       await new Promise<void>((r) => server.close(() => r()));
       const { deps } = await loading;
       deps.agentLink.close();

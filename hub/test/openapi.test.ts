@@ -31,6 +31,7 @@ describe('GET /openapi.json', () => {
         'POST /workspaces/{id}/connect',
         'POST /workspaces/{id}/extend',
         'GET /workspaces/{id}/status',
+        'GET /workspaces/{id}/terminal',
         'GET /workspaces/{id}/files',
         'DELETE /workspaces/{id}/files',
         'GET /workspaces/{id}/files/content',
