@@ -164,7 +164,7 @@ describe('wsh config-ssh', () => {
     writeFileSync(sshConfig, 'Host example\n  HostName example.com\n');
     const first = await wsh(['config-ssh', '--ssh-config', sshConfig, '--json']);
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ hosts: [`wsh-${ws.id}`], changed: true });
+    expect(JSON.parse(first.stdout)).toMatchObject({ hosts: ['wsh-workspace'], changed: true });
     const text = readFileSync(sshConfig, 'utf8');
     expect(text.startsWith('Host example\n  HostName example.com\n')).toBe(true);
     const again = await wsh(['config-ssh', '--ssh-config', sshConfig, '--json']);
@@ -317,5 +317,78 @@ describe('wsh ssh through the IAP tunnel (as for real hubs)', () => {
     } finally {
       await relay.close();
     }
+  });
+});
+
+describe('workspace names', () => {
+  const sshConfig = () => join(dir, 'ssh_config_names');
+  const sshVia = (alias: string) =>
+    execFileSync('ssh', ['-F', sshConfig(), alias, 'echo', alias], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    }).trim();
+
+  it('lists the name first, and takes it wherever an id is taken', async () => {
+    const ls = await wsh(['ls']);
+    const [header, row] = ls.stdout.split('\n');
+    expect(header).toMatch(/^NAME\s+ID\s+STATUS/);
+    expect(row).toMatch(new RegExp(`^workspace\\s+${ws.id}\\s+READY`));
+    const json = JSON.parse((await wsh(['ls', '--json'])).stdout);
+    expect(json.workspaces).toContainEqual(
+      expect.objectContaining({ id: ws.id, name: 'workspace' }),
+    );
+    const r = await wsh(['ssh', 'workspace', '--', 'echo', 'by-name']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('by-name');
+    const stopped = await wsh(['stop', 'workspace', '--json']);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ id: ws.id, status: 'SUSPENDED' });
+    const started = await wsh(['start', 'workspace', '--json']);
+    expect(JSON.parse(started.stdout)).toMatchObject({ id: ws.id, status: 'READY' });
+  });
+
+  it('renames: the new name and its ssh alias work, the old ones go, the pinned host key stays', async () => {
+    const first = await wsh(['config-ssh', '--ssh-config', sshConfig(), '--json']);
+    expect(JSON.parse(first.stdout).hosts).toEqual(['wsh-workspace']);
+    expect(sshVia('wsh-workspace')).toBe('wsh-workspace');
+    const knownHosts = readFileSync(join(configDir, 'known_hosts'), 'utf8');
+
+    const renamed = await wsh(['rename', 'workspace', 'renamed', '--json']);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(JSON.parse(renamed.stdout)).toMatchObject({ id: ws.id, name: 'renamed' });
+    const byNew = await wsh(['ssh', 'renamed', '--', 'echo', 'new-name']);
+    expect(byNew.code, byNew.stderr).toBe(0);
+    expect(byNew.stdout.trim()).toBe('new-name');
+    const byOld = await wsh(['ssh', 'workspace', '--', 'true', '--json']);
+    expect(byOld.code).toBe(1);
+    expect(byOld.stderr).toMatch(/not found/);
+    // Until config-ssh runs again the old alias still reaches the workspace (it points at the id).
+    expect(sshVia('wsh-workspace')).toBe('wsh-workspace');
+
+    const again = await wsh(['config-ssh', '--ssh-config', sshConfig(), '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ hosts: ['wsh-renamed'], changed: true });
+    const text = readFileSync(sshConfig(), 'utf8');
+    expect(text).toContain(`Host wsh-renamed wsh-${ws.id}\n`);
+    expect(text).not.toContain('wsh-workspace');
+    expect(sshVia('wsh-renamed')).toBe('wsh-renamed');
+    // Pinned under the id, so the rename needed no new host key.
+    expect(readFileSync(join(configDir, 'known_hosts'), 'utf8')).toBe(knownHosts);
+    expect(knownHosts).toMatch(new RegExp(`^wsh-${ws.id} ssh-ed25519 `, 'm'));
+  });
+
+  it('creates with a name and deletes by it, which frees the name', async () => {
+    const made = await wsh(['create', '--name', 'doomed', '--no-wait', '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    const doomed = JSON.parse(made.stdout);
+    expect(doomed.name).toBe('doomed');
+    const taken = await wsh(['create', '--name', 'doomed', '--no-wait']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^wsh: name: /);
+    const rm = await wsh(['rm', 'doomed', '--yes']);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toContain(`doomed  ${doomed.id}  deleted`);
+    expect((await wsh(['status', 'doomed'])).code).toBe(1);
+    const reused = await wsh(['create', '--name', 'doomed', '--no-wait', '--json']);
+    expect(reused.code, reused.stderr).toBe(0);
+    expect(JSON.parse(reused.stdout).id).not.toBe(doomed.id);
   });
 });

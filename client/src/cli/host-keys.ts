@@ -9,9 +9,20 @@ import { CliError } from './errors.js';
 
 const run = promisify(execFile);
 
-/** The `Host` alias and known_hosts name of a workspace. */
+/**
+ * The `Host` alias and known_hosts name (`HostKeyAlias`) of a workspace: by
+ * id, so a rename keeps the pinned host key.
+ */
 export function hostAlias(ws: Pick<Workspace, 'id'>): string {
   return `wsh-${ws.id}`;
+}
+
+/**
+ * The alias `wsh config-ssh` writes for the workspace's name, beside its id
+ * alias. Names never look like ids, so the two never collide.
+ */
+export function nameAlias(ws: Pick<Workspace, 'name'>): string {
+  return `wsh-${ws.name}`;
 }
 
 /** OpenSSH's `SHA256:…` fingerprint of a `type base64` public key line. */

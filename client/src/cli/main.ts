@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   start: () => workspaces().then((m) => m.start),
   stop: () => workspaces().then((m) => m.stop),
   rm: () => workspaces().then((m) => m.rm),
+  rename: () => workspaces().then((m) => m.rename),
   extend: () => workspaces().then((m) => m.extend),
   keys: () => sshCommands().then((m) => m.keys),
   ssh: () => sshCommands().then((m) => m.ssh),

@@ -26,7 +26,7 @@ export function table(rows: string[][]): string {
 
 export function workspaceLine(ws: Workspace): string {
   const reason = ws.status_reason ? ` (${ws.status_reason})` : '';
-  return `${ws.id}  ${ws.status}${reason}`;
+  return `${ws.name}  ${ws.id}  ${ws.status}${reason}`;
 }
 
 export function progress(line: string): void {

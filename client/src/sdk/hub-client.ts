@@ -5,6 +5,7 @@ import {
   Me,
   SshKey,
   SyncBlob,
+  type UpdateWorkspaceBody,
   Workspace,
   WorkspaceList,
   type WorkspaceStatus,
@@ -140,6 +141,14 @@ export class HubClient {
 
   async deleteWorkspace(id: string): Promise<Workspace> {
     return this.parse(Workspace, await this.request('DELETE', this.ws(id)));
+  }
+
+  /** Renames the workspace (`id` may be its id or current name); its id stays. */
+  async renameWorkspace(id: string, name: string): Promise<Workspace> {
+    return this.parse(
+      Workspace,
+      await this.request('PATCH', this.ws(id), { body: { name } satisfies UpdateWorkspaceBody }),
+    );
   }
 
   async startWorkspace(id: string): Promise<Workspace> {

@@ -5,6 +5,7 @@ import { clientEnv } from '../../env.js';
 import { writePrivateFile } from '../config.js';
 import { createContext } from '../context.js';
 import { ensureDeviceKeyRegistered } from '../device-key.js';
+import { nameAlias } from '../host-keys.js';
 import { emit } from '../output.js';
 import { type SshTarget, sshTargetFor } from '../ssh-target.js';
 import { type Command, str } from './types.js';
@@ -32,12 +33,13 @@ function hostBlock(target: SshTarget): string {
   const lines = target.options.map(
     ([k, v]) => `  ${k} ${/\s/.test(v) && k !== 'ProxyCommand' ? `"${v}"` : v}`,
   );
-  return `Host ${target.alias}\n${lines.join('\n')}\n\n`;
+  return `Host ${nameAlias(target.ws)} ${target.alias}\n${lines.join('\n')}\n\n`;
 }
 
 export const configSsh: Command = {
   usage: 'config-ssh [--ssh-config PATH]',
-  summary: 'Write `Host wsh-<id>` entries for your workspaces into ~/.ssh/config',
+  summary:
+    'Write `Host wsh-<name> wsh-<id>` entries for your workspaces into ~/.ssh/config (run again after a rename)',
   options: { 'ssh-config': { type: 'string' } },
   async run({ flags }) {
     const ctx = createContext(flags);
@@ -54,7 +56,7 @@ export const configSsh: Command = {
       }
       const target = await sshTargetFor(ctx, ws, key.privateKeyPath);
       body += hostBlock(target);
-      hosts.push(target.alias);
+      hosts.push(nameAlias(ws));
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const before = existsSync(path) ? readFileSync(path, 'utf8') : '';

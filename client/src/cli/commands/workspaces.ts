@@ -10,12 +10,12 @@ const waitOptions = {
   timeout: { type: 'string' },
 } as const;
 
-/** The named workspace, or the only one there is. */
+/** The workspace `ref` names (its id or name), or the only one there is. */
 export async function resolveWorkspace(
   ctx: CliContext,
-  id: string | undefined,
+  ref: string | undefined,
 ): Promise<Workspace> {
-  if (id) return ctx.client.getWorkspace(id);
+  if (ref) return ctx.client.getWorkspace(ref);
   const all: Workspace[] = [];
   for await (const ws of ctx.client.allWorkspaces()) all.push(ws);
   if (all.length === 1) return all[0]!;
@@ -26,10 +26,11 @@ export async function resolveWorkspace(
   );
 }
 
-function requireId(positionals: string[], usage: string): string {
-  const id = positionals[0];
-  if (!id) throw new CliError(`usage: wsh ${usage}`);
-  return id;
+/** The workspace argument (an id or a name); the hub resolves either. */
+function requireRef(positionals: string[], usage: string): string {
+  const ref = positionals[0];
+  if (!ref) throw new CliError(`usage: wsh ${usage}`);
+  return ref;
 }
 
 const timeoutOf = (flags: Flags) => int(flags, 'timeout', 600)!;
@@ -46,9 +47,10 @@ export const ls: Command = {
       scope: flags.all ? 'all' : undefined,
     }))
       list.push(ws);
-    const rows = [['ID', 'STATUS', 'MACHINE', 'ZONE', 'REPO', 'LAST DEVICE', 'DEADLINE']];
+    const rows = [['NAME', 'ID', 'STATUS', 'MACHINE', 'ZONE', 'REPO', 'LAST DEVICE', 'DEADLINE']];
     for (const ws of list)
       rows.push([
+        ws.name,
         ws.id,
         ws.status,
         ws.machine_type,
@@ -64,9 +66,10 @@ export const ls: Command = {
 
 export const create: Command = {
   usage:
-    'create [--repo URL] [--branch B] [--machine-type T] [--zone Z] [--idle-timeout MIN] [--no-wait]',
-  summary: 'Create a workspace and wait until it is READY',
+    'create [--name NAME] [--repo URL] [--branch B] [--machine-type T] [--zone Z] [--idle-timeout MIN] [--no-wait]',
+  summary: 'Create a workspace (named NAME, else after its repository) and wait until it is READY',
   options: {
+    name: { type: 'string' },
     repo: { type: 'string' },
     branch: { type: 'string' },
     'machine-type': { type: 'string' },
@@ -78,6 +81,7 @@ export const create: Command = {
   async run({ flags }) {
     const ctx = createContext(flags);
     let ws = await ctx.client.createWorkspace({
+      name: str(flags, 'name'),
       repo: str(flags, 'repo'),
       branch: str(flags, 'branch'),
       machine_type: str(flags, 'machine-type'),
@@ -101,6 +105,7 @@ export const status: Command = {
     const report = await ctx.client.workspaceStatus(id);
     const ws = report.workspace;
     const human = table([
+      ['name', ws.name],
       ['id', ws.id],
       ['status', ws.status + (ws.status_reason ? ` (${ws.status_reason})` : '')],
       ['instance', report.instance_status ?? '-'],
@@ -132,12 +137,13 @@ function transition(
     options: waitOptions,
     async run({ flags, positionals }) {
       const ctx = createContext(flags);
-      const id = requireId(positionals, `${action} WS`);
+      const ref = requireRef(positionals, `${action} WS`);
       let ws =
         action === 'start'
-          ? await ctx.client.startWorkspace(id)
-          : await ctx.client.stopWorkspace(id);
-      if (!flags['no-wait']) ws = await waitForStatus(ctx, id, target, timeoutOf(flags));
+          ? await ctx.client.startWorkspace(ref)
+          : await ctx.client.stopWorkspace(ref);
+      // By id from here on: a rename meanwhile must not lose the workspace.
+      if (!flags['no-wait']) ws = await waitForStatus(ctx, ws.id, target, timeoutOf(flags));
       emit(ctx, ws, workspaceLine(ws));
       return 0;
     },
@@ -163,20 +169,35 @@ export const rm: Command = {
   options: { yes: { type: 'boolean', short: 'y' }, ...waitOptions },
   async run({ flags, positionals }) {
     const ctx = createContext(flags);
-    const id = requireId(positionals, 'rm WS [--yes]');
+    const ref = requireRef(positionals, 'rm WS [--yes]');
     if (!flags.yes) {
       if (!process.stdin.isTTY)
-        throw new CliError(`refusing to delete ${id} without a terminal: pass --yes`);
-      if (!(await confirm(`Delete ${id} and everything in it? [y/N] `)))
+        throw new CliError(`refusing to delete ${ref} without a terminal: pass --yes`);
+      if (!(await confirm(`Delete ${ref} and everything in it? [y/N] `)))
         throw new CliError('not deleted');
     }
-    const ws = await ctx.client.deleteWorkspace(id);
-    if (!flags['no-wait']) await waitForGone(ctx, id, timeoutOf(flags));
+    const ws = await ctx.client.deleteWorkspace(ref);
+    // By id: the name is free once the workspace is gone, and may be taken again.
+    if (!flags['no-wait']) await waitForGone(ctx, ws.id, timeoutOf(flags));
     emit(
       ctx,
       { ...ws, deleted: !flags['no-wait'] },
-      flags['no-wait'] ? `${id}  DELETING` : `${id}  deleted`,
+      `${ws.name}  ${ws.id}  ${flags['no-wait'] ? 'DELETING' : 'deleted'}`,
     );
+    return 0;
+  },
+};
+
+export const rename: Command = {
+  usage: 'rename WS NEW-NAME',
+  summary: 'Rename a workspace; its id, VM and SSH host key stay (run `wsh config-ssh` again)',
+  async run({ flags, positionals }) {
+    const ctx = createContext(flags);
+    const ref = requireRef(positionals, 'rename WS NEW-NAME');
+    const name = positionals[1];
+    if (!name) throw new CliError('usage: wsh rename WS NEW-NAME');
+    const ws = await ctx.client.renameWorkspace(ref, name);
+    emit(ctx, ws, `${ws.id}  renamed ${ref} → ${ws.name}`);
     return 0;
   },
 };
@@ -191,7 +212,7 @@ export const extend: Command = {
     if (!minutes) throw new CliError('--minutes: required, a whole number of minutes');
     const id = (await resolveWorkspace(ctx, positionals[0])).id;
     const ws = await ctx.client.extend(id, minutes);
-    emit(ctx, ws, `${id}  deadline ${ws.deadline}`);
+    emit(ctx, ws, `${ws.name}  ${id}  deadline ${ws.deadline}`);
     return 0;
   },
 };
