@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@workspace-hub\/testing$/, replacement: src('./testing/src/index.ts') },
       { find: /^@workspace-hub\/cloud-init$/, replacement: src('./cloud-init/src/index.ts') },
       { find: /^@workspace-hub\/hub$/, replacement: src('./hub/src/index.ts') },
+      { find: /^@workspace-hub\/local$/, replacement: src('./local/src/index.ts') },
       { find: /^@workspace-hub\/client$/, replacement: src('./client/src/index.ts') },
     ],
   },

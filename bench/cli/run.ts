@@ -84,11 +84,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'wsh-bench-cli-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const hub = spawn(process.execPath, [join(ROOT, 'hub/dist/main.js')], {
+  // `npm start`'s launcher, on this emulator: the hub with the local driver.
+  const hub = spawn(process.execPath, [join(ROOT, 'local/dist/main.js')], {
     env: {
       ...process.env,
-      HUB_DRIVER: 'local',
-      HUB_AUTH: 'dev',
       HUB_URL: url,
       PORT: String(port),
       HUB_DATA_DIR: join(dir, 'hub'),

@@ -120,12 +120,14 @@ async function main() {
       newWorkspace({ sub, email: OWNER }, {}, policy, new Date(Date.now() - i * 1000)),
     );
 
+  // As Cloud Run runs it (the gce driver; the list makes no Compute call), with dev identities.
   const hubEnv = {
-    HUB_DRIVER: 'local',
+    HUB_DRIVER: 'gce',
+    HUB_URL: 'https://workspace-hub-123.europe-west1.run.app',
+    HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/bench-hub-api/workspace-hub/workspace:v1',
     HUB_AUTH: 'dev',
     GOOGLE_CLOUD_PROJECT: projectId,
     FIRESTORE_EMULATOR_HOST: emulator.host,
-    HUB_DATA_DIR: '/tmp/wsh-bench-hub-api',
   };
   const hubCmd = [process.execPath, 'hub/dist/main.js'];
   const bareCmd = [process.execPath, 'bench/hub-api/bare-hono.mjs'];

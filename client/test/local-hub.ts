@@ -19,17 +19,15 @@ export interface LocalHub {
   stop(): Promise<void>;
 }
 
-/** `node hub/dist/main.js` in local mode (vm-agent processes), on the test Firestore emulator. */
+/** `npm start`'s launcher (vm-agent processes, dev identities) on the test Firestore emulator. */
 export async function startLocalHub(env: Record<string, string> = {}): Promise<LocalHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wsh-hub-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'hub/dist/main.js')], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'local/dist/main.js')], {
     env: {
       ...process.env,
-      HUB_DRIVER: 'local',
-      HUB_AUTH: 'dev',
       HUB_URL: url,
       FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
       GOOGLE_CLOUD_PROJECT: `test-${randomBytes(5).toString('hex')}`,

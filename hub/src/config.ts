@@ -30,7 +30,7 @@ export const HubConfigSchema = z
       .enum(['gce', 'local'])
       .default('local')
       .describe(
-        '`gce`: workspaces are Compute Engine VMs; `local`: vm-agent processes on this machine (`npm start`).',
+        '`gce`: workspaces are Compute Engine VMs; `local`: vm-agent processes on this machine, only through `npm start` (the `local` package; `hub/dist/main.js` refuses it).',
       ),
     // No default: a hub that guessed its identity mode could take `Bearer dev:` from anyone.
     HUB_AUTH: z
@@ -245,6 +245,10 @@ export const HubConfigSchema = z
 export type HubConfig = z.infer<typeof HubConfigSchema>;
 
 export class ConfigError extends Error {}
+
+/** `HUB_DRIVER=local` needs the vm-agent, which only `npm start` (the `local` package) brings. */
+export const LOCAL_DRIVER_NOT_WIRED =
+  'local runs through `npm start` (the local package: node local/dist/main.js), which brings the vm-agent; hub/dist/main.js drives Compute Engine (HUB_DRIVER=gce)';
 
 /** Parses the environment; the error names every bad variable and says why. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {

@@ -39,3 +39,12 @@ export interface HubDeps {
   /** The built web page to serve at `/` (default: web/dist beside the hub's dist). */
   webDir?: string;
 }
+
+/**
+ * Builds a driver the hub does not build itself: the `local` one, which
+ * `npm start` (the `local` package) wires with the vm-agent it runs.
+ */
+export type DriverFactory = (parts: {
+  config: HubConfig;
+  agentTokens: AgentTokenStore;
+}) => ComputeDriver | Promise<ComputeDriver>;

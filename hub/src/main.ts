@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, LOCAL_DRIVER_NOT_WIRED, loadConfig } from './config.js';
 import { startHub } from './server.js';
 
 /** The container's entry point: `node hub/dist/main.js`. */
@@ -12,6 +12,10 @@ async function main() {
       process.exit(2);
     }
     throw err;
+  }
+  if (config.HUB_DRIVER === 'local') {
+    process.stderr.write(`Invalid hub configuration:\n  HUB_DRIVER: ${LOCAL_DRIVER_NOT_WIRED}\n`);
+    process.exit(2);
   }
   // Dev identities are anyone's for the asking: such a hub answers on loopback only.
   const hub = await startHub(config, config.HUB_AUTH === 'dev' ? '127.0.0.1' : '0.0.0.0');

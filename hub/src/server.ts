@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
 import type { HubConfig } from './config.js';
-import type { HubDeps } from './deps.js';
+import type { DriverFactory, HubDeps } from './deps.js';
 import { createLogger } from './log.js';
 import type { Terminals } from './terminal/index.js';
 import { HUB_VERSION } from './version.js';
@@ -21,24 +21,34 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
+/** What a launcher adds to the hub it starts (`npm start`: the local driver, its restore). */
+export interface StartOptions {
+  /** Builds the compute driver; the hub builds the `gce` one itself. */
+  driver?: DriverFactory;
+  /** Runs once the dependencies are built, before any request is served. */
+  beforeServing?: (deps: HubDeps) => Promise<void>;
+}
+
 /**
  * Starts the HTTP server at once and loads the app behind it in the
  * background: Cloud Run's startup probe (`/health`) is answered within
  * milliseconds of process start, while Firestore's and the routes' modules
  * (hundreds of ms) load; other requests wait for them.
  */
-export async function startHub(config: HubConfig, hostname = '0.0.0.0'): Promise<RunningHub> {
+export async function startHub(
+  config: HubConfig,
+  hostname = '0.0.0.0',
+  options: StartOptions = {},
+): Promise<RunningHub> {
   const log = createLogger();
   const loading = (async () => {
-    const [{ buildDeps }, { createApp }, { guardFirestore }, { reconcileRestoredWorkspaces }] =
-      await Promise.all([
-        import('./wiring.js'),
-        import('./app.js'),
-        import('./http/firestore-guard.js'),
-        import('./local-restore.js'),
-      ]);
-    const deps: HubDeps = await buildDeps(config, { log });
-    await reconcileRestoredWorkspaces(deps);
+    const [{ buildDeps }, { createApp }, { guardFirestore }] = await Promise.all([
+      import('./wiring.js'),
+      import('./app.js'),
+      import('./http/firestore-guard.js'),
+    ]);
+    const deps: HubDeps = await buildDeps(config, { log, driverFactory: options.driver });
+    await options.beforeServing?.(deps);
     // Warms the Firestore client while nothing waits on it yet (and learns its state).
     deps.firestore.check().catch(noop);
     const app = createApp(deps);

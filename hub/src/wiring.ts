@@ -1,12 +1,9 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AgentTokenStore,
   type ComputeDriver,
   createFirestore,
   HubConnectionKeyStore,
   KeyStore,
-  LocalDriver,
   SyncStore,
   WorkspaceStore,
 } from '@workspace-hub/core';
@@ -19,28 +16,11 @@ import {
   iapVerifier,
   idTokenVerifier,
 } from './auth/verifiers.js';
-import type { HubConfig } from './config.js';
-import type { HubDeps } from './deps.js';
+import { ConfigError, type HubConfig, LOCAL_DRIVER_NOT_WIRED } from './config.js';
+import type { DriverFactory, HubDeps } from './deps.js';
 import { FirestoreReadiness } from './firestore-readiness.js';
 import { buildInstanceExtras } from './instance-extras.js';
 import { createLogger } from './log.js';
-
-export function hubUrlOf(config: HubConfig): string {
-  return config.HUB_URL ?? `http://127.0.0.1:${config.PORT}`;
-}
-
-/**
- * The loopback ports of the hub and the Firestore emulator: in local mode a
- * workspace's `ssh -L` would otherwise reach them on the developer's machine.
- */
-export function localServicePorts(config: HubConfig): number[] {
-  const ports = new Set([config.PORT]);
-  const hubPort = new URL(hubUrlOf(config)).port;
-  if (hubPort) ports.add(Number(hubPort));
-  const emulatorPort = /:(\d+)$/.exec(config.FIRESTORE_EMULATOR_HOST ?? '')?.[1];
-  if (emulatorPort) ports.add(Number(emulatorPort));
-  return [...ports];
-}
 
 /** The configured user verifier; `certs` replaces Google's/IAP's keys (tests sign their own). */
 export function verifierFor(config: HubConfig, certs?: CertSource): Verifier {
@@ -56,18 +36,13 @@ export function verifierFor(config: HubConfig, certs?: CertSource): Verifier {
   }
 }
 
-async function driverFor(config: HubConfig, agentTokens: AgentTokenStore): Promise<ComputeDriver> {
-  if (config.HUB_DRIVER === 'local') {
-    // Local mode runs from the repository, where the agent is built beside the hub.
-    const agentMain = fileURLToPath(new URL('../../vm-agent/dist/main.js', import.meta.url));
-    return new LocalDriver({
-      dataDir: resolve(config.HUB_DATA_DIR),
-      agentCommand: [process.execPath, agentMain],
-      hubUrl: hubUrlOf(config),
-      forwardDenyPorts: localServicePorts(config),
-      agentEnvFor: async (id) => ({ WORKSPACE_AGENT_TOKEN: await agentTokens.issue(id) }),
-    });
-  }
+async function driverFor(
+  config: HubConfig,
+  agentTokens: AgentTokenStore,
+  factory: DriverFactory | undefined,
+): Promise<ComputeDriver> {
+  if (factory) return factory({ config, agentTokens });
+  if (config.HUB_DRIVER === 'local') throw new ConfigError(`HUB_DRIVER: ${LOCAL_DRIVER_NOT_WIRED}`);
   const { createGceDriver } = await import('@workspace-hub/core');
   return createGceDriver({
     projectId: config.GOOGLE_CLOUD_PROJECT,
@@ -90,12 +65,14 @@ async function driverFor(config: HubConfig, agentTokens: AgentTokenStore): Promi
  */
 export async function buildDeps(
   config: HubConfig,
-  parts: Partial<Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now'>> = {},
+  parts: Partial<Pick<HubDeps, 'db' | 'driver' | 'verifier' | 'googleCerts' | 'log' | 'now'>> & {
+    driverFactory?: DriverFactory | undefined;
+  } = {},
 ): Promise<HubDeps> {
   const db = parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT);
   const agentTokens = new AgentTokenStore(db);
   const connectionKeys = new HubConnectionKeyStore(db);
-  const driver = parts.driver ?? (await driverFor(config, agentTokens));
+  const driver = parts.driver ?? (await driverFor(config, agentTokens, parts.driverFactory));
   const log = parts.log ?? createLogger();
   const now = parts.now ?? (() => new Date());
   return {

@@ -1,7 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@workspace-hub/testing';
 import { describe, expect, inject, it } from 'vitest';
@@ -36,6 +33,12 @@ describe('node hub/dist/main.js', () => {
     expect(onCloudRun.err()).toMatch(/HUB_AUTH: dev identities are for local mode only/);
   });
 
+  it('leaves the local driver to `npm start`: HUB_DRIVER=local is refused, naming the launcher', async () => {
+    const p = run({ HUB_DRIVER: 'local', HUB_AUTH: 'dev' });
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toMatch(/HUB_DRIVER: local runs through `npm start`.*local\/dist\/main\.js/);
+  });
+
   it('refuses to start for the gce driver without an identity mode, saying why', async () => {
     const p = run({
       HUB_DRIVER: 'gce',
@@ -50,11 +53,12 @@ describe('node hub/dist/main.js', () => {
     const port = await freePort();
     const p = run({
       PORT: String(port),
-      HUB_DRIVER: 'local',
+      HUB_DRIVER: 'gce',
+      HUB_URL: 'https://workspace-hub-123.europe-west1.run.app',
+      HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
       HUB_AUTH: 'dev',
       GOOGLE_CLOUD_PROJECT: 'test-main',
       FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
-      HUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'hub-main-')),
     });
     let listed: Response | undefined;
     for (let i = 0; i < 200 && !listed?.ok; i++) {

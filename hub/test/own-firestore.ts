@@ -1,17 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createGceDriver } from '@workspace-hub/core';
 import {
+  type ComputeFake,
   type FirestoreEmulator,
   freePort,
   refusesConnections,
+  startComputeFake,
   startFirestoreEmulator,
 } from '@workspace-hub/testing';
 import { loadConfig } from '../src/config.js';
 import { type RunningHub, startHub } from '../src/server.js';
 
 /**
- * A real hub (local driver, dev auth) over a Firestore emulator of its own, one
+ * A real hub (gce driver on the Compute fake, dev auth) over a Firestore emulator of its own, one
  * the test may kill and start again on the same port; the shared emulator of
  * the global setup is left alone.
  */
@@ -30,23 +30,31 @@ export async function startHubOverOwnFirestore(name: string): Promise<HubOverOwn
   let emulator: FirestoreEmulator | undefined = await startFirestoreEmulator({ port });
   // The Firestore client finds the emulator through the environment (this test file's process).
   process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-  const dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const projectId = `${name}-${Date.now()}`;
+  let fake: ComputeFake | undefined;
   let hub: RunningHub | undefined;
   const close = async () => {
     await hub?.close();
+    await fake?.close();
     await emulator?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   };
   try {
+    fake = await startComputeFake({ project: projectId });
+    const compute = fake;
     const config = loadConfig({
-      HUB_DRIVER: 'local',
+      HUB_DRIVER: 'gce',
       HUB_AUTH: 'dev',
+      HUB_URL: 'https://hub.example.test',
+      HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
+      HUB_COMPUTE_ENDPOINT: compute.endpoint,
       PORT: String(await freePort()),
-      GOOGLE_CLOUD_PROJECT: `${name}-${Date.now()}`,
+      GOOGLE_CLOUD_PROJECT: projectId,
       FIRESTORE_EMULATOR_HOST: emulator.host,
-      HUB_DATA_DIR: dataDir,
     });
-    hub = await startHub(config, '127.0.0.1');
+    hub = await startHub(config, '127.0.0.1', {
+      driver: () =>
+        createGceDriver({ projectId, endpoint: compute.endpoint, authClient: compute.authClient }),
+    });
     await hub.ready;
   } catch (err) {
     await close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentProcessesUnder, REPO_ROOT, runWsh } from '../../client/test/local-hub.js';
 
 /**
- * `npm start` keeps its state: the launcher (hub/dist/dev.js, what `npm start`
+ * `npm start` keeps its state: the launcher (local/dist/main.js, what `npm start`
  * runs) is stopped with Ctrl-C, then killed with SIGKILL, and each time started
  * again on the same HUB_DATA_DIR; the workspace comes back with its home (after
  * Ctrl-C stopped, to be started; after kill -9 with the agent that survived).
@@ -38,7 +38,7 @@ async function startLauncher() {
   delete env.HUB_URL;
   delete env.GOOGLE_CLOUD_PROJECT;
   let output = '';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'hub/dist/dev.js')], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'local/dist/main.js')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

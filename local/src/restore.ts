@@ -1,5 +1,5 @@
 import { LocalDriver, syncWorkspace, WORKSPACE_LABEL } from '@workspace-hub/core';
-import type { HubDeps } from './deps.js';
+import type { HubDeps } from '@workspace-hub/hub';
 
 /**
  * Local mode after a restart: the driver found its instances on disk, their

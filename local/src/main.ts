@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
 import { unrecordedFolders } from '@workspace-hub/core';
+import { ConfigError, type HubConfig, loadConfig } from '@workspace-hub/hub';
 import { EmulatorSnapshots, startFirestoreEmulator } from '@workspace-hub/testing';
-import { ConfigError, loadConfig } from './config.js';
-import { keepEmulatorData } from './dev-persistence.js';
-import { startHub } from './server.js';
+import { keepEmulatorData } from './emulator-data.js';
+import { startLocalHub } from './hub.js';
 
 /**
  * `npm start`: the whole hub on one machine. Starts a Firestore emulator
@@ -12,11 +12,11 @@ import { startHub } from './server.js';
  * workspaces come back from their folders; Ctrl-C stops everything it started
  * and saves the data.
  */
-async function dev() {
+async function main() {
   // No metadata server on a laptop: don't let Google's libraries probe for one.
   process.env.METADATA_SERVER_DETECTION ??= 'none';
-  const env = { ...process.env, HUB_DRIVER: process.env.HUB_DRIVER ?? 'local', HUB_AUTH: 'dev' };
-  let config: ReturnType<typeof loadConfig>;
+  const env = { ...process.env, HUB_DRIVER: 'local', HUB_AUTH: 'dev' };
+  let config: HubConfig;
   try {
     config = loadConfig(env);
   } catch (err) {
@@ -28,13 +28,18 @@ async function dev() {
   }
   const dataDir = resolve(config.HUB_DATA_DIR);
   const snapshots = new EmulatorSnapshots(join(dataDir, 'firestore'), config.GOOGLE_CLOUD_PROJECT);
-  const ownEmulator = !process.env.FIRESTORE_EMULATOR_HOST;
+  const ownEmulator = !config.FIRESTORE_EMULATOR_HOST;
   if (ownEmulator) snapshots.prune();
   const emulator = ownEmulator
     ? await startFirestoreEmulator({ importData: snapshots.latest() ?? undefined })
     : null;
-  if (emulator) process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-  const hub = await startHub(config, '127.0.0.1');
+  if (emulator) {
+    // The Firestore client finds the emulator through the environment; the
+    // driver keeps its port from the workspaces' `ssh -L` through the config.
+    process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
+    config = { ...config, FIRESTORE_EMULATOR_HOST: emulator.host };
+  }
+  const hub = await startLocalHub(config);
   try {
     await hub.ready;
   } catch (err) {
@@ -53,7 +58,7 @@ async function dev() {
     [
       '',
       `Workspace Hub (local mode) is listening on ${url}`,
-      `  Firestore emulator: ${process.env.FIRESTORE_EMULATOR_HOST}${emulator ? ` (started here; data kept in ${join(dataDir, 'firestore')}/)` : ''}`,
+      `  Firestore emulator: ${config.FIRESTORE_EMULATOR_HOST}${emulator ? ` (started here; data kept in ${join(dataDir, 'firestore')}/)` : ''}`,
       `  workspaces: agent processes on 127.0.0.1, homes under ${homes}/`,
       ...(leftovers.length
         ? [
@@ -83,4 +88,4 @@ async function dev() {
   process.on('SIGTERM', () => void stop());
 }
 
-await dev();
+await main();

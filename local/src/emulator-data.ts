@@ -1,5 +1,5 @@
+import type { RunningHub } from '@workspace-hub/hub';
 import type { EmulatorSnapshots } from '@workspace-hub/testing';
-import type { RunningHub } from './server.js';
 
 /** How often local mode saves the emulator's data when the hub has answered requests since. */
 export const SAVE_EVERY_MS = 2000;

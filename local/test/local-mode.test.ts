@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentTokenStore, createFirestore } from '@workspace-hub/core';
+import { type HubConfig, loadConfig, type RunningHub } from '@workspace-hub/hub';
 import { freePort } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type HubConfig, loadConfig } from '../src/config.js';
-import { type RunningHub, startHub } from '../src/server.js';
+import { startLocalHub } from '../src/hub.js';
 
 const AUTH = { authorization: 'Bearer dev:dana@example.com', 'content-type': 'application/json' };
 let hub: RunningHub;
@@ -33,7 +33,7 @@ async function waitFor(id: string, status: string) {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'hub-local-'));
+  dataDir = mkdtempSync(join(tmpdir(), 'local-mode-'));
   config = loadConfig({
     HUB_DRIVER: 'local',
     HUB_AUTH: 'dev',
@@ -42,7 +42,7 @@ beforeAll(async () => {
     FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
     HUB_DATA_DIR: dataDir,
   });
-  hub = await startHub(config, '127.0.0.1');
+  hub = await startLocalHub(config);
   await hub.ready;
 });
 afterAll(() => hub.close());
@@ -179,7 +179,7 @@ describe('local mode: workspaces are vm-agent processes', () => {
     // The first hub is gone for this workspace (as after a crash); a new one starts over the same
     // emulator project and data dir, with a driver that knows nothing but what is on disk.
     const first = hub;
-    const second = await startHub({ ...config, PORT: await freePort() }, '127.0.0.1');
+    const second = await startLocalHub({ ...config, PORT: await freePort() });
     await second.ready;
     hub = second;
     try {
