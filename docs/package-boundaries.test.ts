@@ -16,21 +16,26 @@ function sources(dir: string): string[] {
 
 /**
  * Relative paths a source file names (import specifiers, `new URL(…, import.meta.url)`, paths
- * joined from its folder) that lead out of its package: packages find each other by name.
+ * joined from its folder) that lead into another package's folder: packages find each other by
+ * name. (The repository's root, e.g. its package.json, is no package's.)
  */
-function pathsLeavingPackage(file: string, text: string, packageDir: string): string[] {
+function pathsIntoOtherPackages(file: string, text: string, packageDir: string): string[] {
   const from = dirname(resolve(ROOT, file));
-  const root = resolve(ROOT, packageDir);
   return [...text.matchAll(/['"`](\.\.?\/[^'"`$]*)/g)]
     .map(([, path]) => path!)
-    .filter((path) => relative(root, resolve(from, path)).startsWith('..'));
+    .filter((path) => {
+      const target = resolve(from, path);
+      return WORKSPACES.some(
+        (dir) => dir !== packageDir && !relative(resolve(ROOT, dir), target).startsWith('..'),
+      );
+    });
 }
 
 describe('packages', () => {
-  it('find one another by package name, never by a relative path out of their folder', () => {
+  it('find one another by package name, never by a relative path into another's folder', () => {
     const crossing = WORKSPACES.flatMap((dir) =>
       sources(dir).flatMap((file) =>
-        pathsLeavingPackage(file, readFileSync(join(ROOT, file), 'utf8'), dir).map(
+        pathsIntoOtherPackages(file, readFileSync(join(ROOT, file), 'utf8'), dir).map(
           (path) => `${file}: ${path}`,
         ),
       ),
@@ -40,10 +45,14 @@ describe('packages', () => {
 
   it('the check sees a path to another package', () => {
     const line = "new URL('../../vm-agent/dist/main.js', import.meta.url)";
-    expect(pathsLeavingPackage('hub/src/wiring.ts', line, 'hub')).toEqual([
+    expect(pathsIntoOtherPackages('hub/src/wiring.ts', line, 'hub')).toEqual([
       '../../vm-agent/dist/main.js',
     ]);
-    expect(pathsLeavingPackage('hub/src/wiring.ts', "import('./app.js')", 'hub')).toEqual([]);
+    expect(pathsIntoOtherPackages('hub/src/wiring.ts', "import('./app.js')", 'hub')).toEqual([]);
+    const webDist = "new URL('../../../web/dist/', import.meta.url)";
+    expect(pathsIntoOtherPackages('hub/src/routes/web-page.ts', webDist, 'hub')).toEqual([
+      '../../../web/dist/',
+    ]);
   });
 
   it('each has a README and a row in the layout table of docs/ARCHITECTURE.md', () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/core';
+import { localDriver } from '@workspace-hub/local';
 import { freePort } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -90,7 +91,8 @@ beforeAll(async () => {
     FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
     HUB_DATA_DIR: dataDir,
   });
-  hub = await startHub(config, '127.0.0.1');
+  // Real agents on this machine: the local driver as `npm start` wires it.
+  hub = await startHub(config, '127.0.0.1', { driver: localDriver });
   await hub.ready;
   id = (await json('POST', '/workspaces', { json: {} })).body.id;
   await waitFor(id, 'READY');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -8,8 +8,11 @@ import { HubError } from '@workspace-hub/core';
 import type { Context } from 'hono';
 import type { HubEnv } from '../env.js';
 
-/** web/dist beside hub/dist, in the repository as in the hub's image. */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+/** The `web` package's dist/ (found as a package, in the repository as in the hub's image). */
+export const DEFAULT_WEB_DIR = join(
+  dirname(fileURLToPath(import.meta.resolve('@workspace-hub/web/package.json'))),
+  'dist',
+);
 
 /**
  * Only the hub's own scripts, styles and connections (fetch and the terminal's WebSocket):
