@@ -32,7 +32,7 @@ function pathsIntoOtherPackages(file: string, text: string, packageDir: string):
 }
 
 describe('packages', () => {
-  it('find one another by package name, never by a relative path into another's folder', () => {
+  it("find one another by package name, never by a relative path into another one's folder", () => {
     const crossing = WORKSPACES.flatMap((dir) =>
       sources(dir).flatMap((file) =>
         pathsIntoOtherPackages(file, readFileSync(join(ROOT, file), 'utf8'), dir).map(
