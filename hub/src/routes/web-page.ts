@@ -48,8 +48,21 @@ interface PageFile {
   /** Hashed names never change content: cached for a year; index.html is revalidated. */
   cacheControl: string;
   identity: Uint8Array;
-  br: Uint8Array;
-  gzip: Uint8Array;
+  br: () => Uint8Array;
+  gzip: () => Uint8Array;
+}
+
+/**
+ * The file compressed (Cloud Run does not compress answers): as web/build.ts wrote it beside
+ * the file, else compressed at its first request, never at start, where brotli at its best
+ * quality cost the hub's cold start a second.
+ */
+function compressed(path: string, ext: string, compress: () => Uint8Array): () => Uint8Array {
+  let body: Uint8Array | undefined = existsSync(path + ext) ? readFileSync(path + ext) : undefined;
+  return () => {
+    body ??= compress();
+    return body;
+  };
 }
 
 function pageFile(path: string, immutable: boolean): PageFile {
@@ -59,9 +72,8 @@ function pageFile(path: string, immutable: boolean): PageFile {
     etag: `"${createHash('sha256').update(identity).digest('base64url').slice(0, 22)}"`,
     cacheControl: immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     identity,
-    // Compressed once at start: Cloud Run does not compress responses.
-    br: brotliCompressSync(identity),
-    gzip: gzipSync(identity, { level: 9 }),
+    br: compressed(path, '.br', () => brotliCompressSync(identity)),
+    gzip: compressed(path, '.gz', () => gzipSync(identity, { level: 9 })),
   };
 }
 
@@ -95,9 +107,9 @@ function respond(c: Context<HubEnv>, file: PageFile): Response {
     return new Response(null, { status: 304, headers });
   const accepted = c.req.header('accept-encoding') ?? '';
   const [encoding, body] = /\bbr\b/.test(accepted)
-    ? (['br', file.br] as const)
+    ? (['br', file.br()] as const)
     : /\bgzip\b/.test(accepted)
-      ? (['gzip', file.gzip] as const)
+      ? (['gzip', file.gzip()] as const)
       : ([null, file.identity] as const);
   if (encoding) headers['content-encoding'] = encoding;
   return new Response(body, { status: 200, headers });
