@@ -62,7 +62,7 @@ export async function withSftp<T>(
       throw err instanceof AgentLinkError ? fromAgentLink(err, ws) : err;
     });
   let released = false;
-  let end = () => undefined as void;
+  let end: () => void = () => {};
   const release = () => {
     if (released) return;
     released = true;
