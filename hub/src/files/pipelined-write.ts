@@ -6,6 +6,18 @@ const WRITE_BYTES = 32 * 1024;
 const IN_FLIGHT = 64;
 
 /**
+ * Cuts each piece of a byte stream into WRITEs of at most `size` bytes, without copying: a
+ * socket delivers a request body in pieces of up to 64 KiB, and joining pieces would cost a copy
+ * of every byte (the allocations, not the crypto, are what an upload costs the hub).
+ */
+async function* writePieces(body: AsyncIterable<Uint8Array>, size: number) {
+  for await (const chunk of body) {
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let off = 0; off < buf.length; off += size) yield buf.subarray(off, off + size);
+  }
+}
+
+/**
  * Writes a byte stream into an open SFTP handle from `start`, keeping many WRITEs in flight
  * instead of waiting for each answer (ssh2's own write of a large buffer waits for each piece).
  * Resolves with the number of bytes written once every WRITE was acknowledged.
@@ -16,31 +28,32 @@ export async function writeStream(
   start: number,
   body: AsyncIterable<Uint8Array>,
 ): Promise<number> {
-  const pending = new Set<Promise<void>>();
+  let inFlight = 0;
   let failure: unknown = null;
-  let position = start;
-  const send = (piece: Buffer, at: number) => {
-    const write = calls.write(handle, piece, at).then(
-      () => void pending.delete(write),
-      (err) => {
-        pending.delete(write);
-        failure ??= err;
-      },
-    );
-    pending.add(write);
+  let wake: (() => void) | null = null;
+  const settled = () => {
+    inFlight--;
+    wake?.();
   };
-  for await (const chunk of body) {
-    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let off = 0; off < buf.length; off += WRITE_BYTES) {
-      if (failure) break;
-      while (pending.size >= IN_FLIGHT) await Promise.race(pending);
-      const piece = buf.subarray(off, Math.min(off + WRITE_BYTES, buf.length));
-      send(piece, position);
-      position += piece.length;
-    }
+  const room = () =>
+    new Promise<void>((resolve) => {
+      wake = () => {
+        wake = null;
+        resolve();
+      };
+    });
+  let position = start;
+  for await (const piece of writePieces(body, WRITE_BYTES)) {
+    while (inFlight >= IN_FLIGHT && !failure) await room();
     if (failure) break;
+    inFlight++;
+    calls.write(handle, piece, position).then(settled, (err) => {
+      failure ??= err;
+      settled();
+    });
+    position += piece.length;
   }
-  await Promise.all(pending);
+  while (inFlight > 0) await room();
   if (failure) throw failure;
   return position - start;
 }

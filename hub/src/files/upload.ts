@@ -74,11 +74,14 @@ export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise
     await calls.close(handle).catch(() => undefined);
     throw err instanceof HubError ? err : fromSftpError(err, 'path', path);
   }
-  const received = (await calls.fstat(handle).catch(() => ({ size: 0 }))).size;
+  const complete = range === null || range.last + 1 === range.total;
+  // Only the completing chunk asks the file's size (one round trip fewer for the others).
+  const received = complete
+    ? (await calls.fstat(handle).catch(() => ({ size: 0 }))).size
+    : first + (range ? range.last - range.first + 1 : 0);
   await calls.close(handle).catch((err) => {
     throw fromSftpError(err, 'path', path);
   });
-  const complete = range === null || range.last + 1 === range.total;
   if (complete) {
     if (received !== size)
       throw new HubError(

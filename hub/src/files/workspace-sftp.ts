@@ -4,6 +4,7 @@ import type { Identity } from '../auth/identity.js';
 import type { HubDeps } from '../deps.js';
 import { loadVisible } from '../routes/access.js';
 import { fromSftpError, type SftpCalls, sftpCalls } from './sftp-calls.js';
+import { SftpChannels } from './sftp-channels.js';
 
 function notReady(ws: Workspace): HubError {
   return new HubError(
@@ -43,10 +44,13 @@ export async function readyWorkspace(
   return ws;
 }
 
+const channelsByLink = new WeakMap<HubDeps['agentLink'], SftpChannels>();
+
 /**
  * An SFTP channel on the workspace's agent, over the hub's pooled SSH connection as the caller
  * (agent-link: the agent confines it to the home and records the user), for `work`. The channel
- * ends when `work` settles, or with `keepOpen` when `work` calls `release` (a streamed body).
+ * is given back when `work` settles, or with `keepOpen` when `work` calls `release` (a streamed
+ * body).
  */
 export async function withSftp<T>(
   deps: HubDeps,
@@ -56,29 +60,22 @@ export async function withSftp<T>(
   opts: { keepOpen?: boolean } = {},
 ): Promise<T> {
   const ws = await readyWorkspace(deps, identity, id);
-  const lease = await deps.agentLink
-    .lease({ sub: identity.sub, email: identity.email }, ws)
+  let channels = channelsByLink.get(deps.agentLink);
+  if (!channels) {
+    channels = new SftpChannels(deps.agentLink);
+    channelsByLink.set(deps.agentLink, channels);
+  }
+  const { sftp, give } = await channels
+    .take({ sub: identity.sub, email: identity.email }, ws)
     .catch((err) => {
-      throw err instanceof AgentLinkError ? fromAgentLink(err, ws) : err;
-    });
-  let released = false;
-  let end: () => void = () => {};
-  const release = () => {
-    if (released) return;
-    released = true;
-    end();
-    lease.release();
-  };
-  try {
-    const sftp = await lease.sftp().catch((err) => {
       throw err instanceof AgentLinkError ? fromAgentLink(err, ws) : fromSftpError(err, 'path', '');
     });
-    end = () => sftp.end();
-    const result = await work(sftpCalls(sftp), release);
-    if (!opts.keepOpen) release();
+  try {
+    const result = await work(sftpCalls(sftp), give);
+    if (!opts.keepOpen) give();
     return result;
   } catch (err) {
-    release();
+    give();
     throw err;
   }
 }
