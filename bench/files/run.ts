@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/api';
 import { freePort, startFirestoreEmulator } from '@workspace-hub/testing';
+import ssh2 from 'ssh2';
 import { percentile, writeSection } from '../lib/results.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -76,6 +77,32 @@ async function uploadThroughHub(
     if (res.status !== 200) throw new Error(`upload chunk: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   }
+}
+
+/**
+ * A second reference: ssh2's own pipelined `fastPut` over one connection kept open, i.e. the
+ * JavaScript SSH stack the hub uses, without HTTP or the hub. The hub cannot beat it.
+ */
+async function ssh2Client(port: number, privateKey: Buffer) {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) =>
+    client
+      .on('ready', () => resolve())
+      .on('error', reject)
+      .connect({ host: '127.0.0.1', port, username: EMAIL, privateKey }),
+  );
+  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+    client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+  );
+  return {
+    put: (local: string, remote: string) =>
+      new Promise<void>((resolve, reject) =>
+        sftp.fastPut(local, remote, { concurrency: 64, chunkSize: 32 * 1024 }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
+    end: () => client.end(),
+  };
 }
 
 function timedSftp(args: string[], batch: string): Promise<number> {
@@ -159,18 +186,25 @@ async function main(): Promise<void> {
     writeFileSync(batch, `put ${local} via-sftp.bin\n`);
     const want = sha256(data);
 
+    const js = await ssh2Client(agentPort, readFileSync(join(dir, 'id')));
     // A warm-up of each (the hub's pooled connection, page cache), then alternated rounds.
     await uploadThroughHub(url, ws.id, 'via-hub.bin', data);
     await timedSftp(sshArgs, batch);
+    await js.put(local, 'via-ssh2.bin');
     const hubMs: number[] = [];
     const sftpMs: number[] = [];
+    const ssh2Ms: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       await uploadThroughHub(url, ws.id, 'via-hub.bin', data);
       hubMs.push(performance.now() - t0);
       sftpMs.push(await timedSftp(sshArgs, batch));
+      t0 = performance.now();
+      await js.put(local, 'via-ssh2.bin');
+      ssh2Ms.push(performance.now() - t0);
     }
-    for (const name of ['via-hub.bin', 'via-sftp.bin'])
+    js.end();
+    for (const name of ['via-hub.bin', 'via-sftp.bin', 'via-ssh2.bin'])
       if (sha256(readFileSync(join(home, name))) !== want)
         throw new Error(`${name}: checksum differs`);
 
@@ -178,16 +212,19 @@ async function main(): Promise<void> {
     const hubRate = mibps(median(hubMs));
     const sftpRate = mibps(median(sftpMs));
     const ratio = hubRate / sftpRate;
+    const ssh2Rate = mibps(median(ssh2Ms));
     const loadAfter = loadavg();
     const f = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     const body = [
       `Load average (1, 5, 15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}; after: ${loadAfter.map((x) => x.toFixed(2)).join(', ')}.`,
       '',
-      `A local hub (\`node hub/dist/main.js\`, HUB_DRIVER=local, HUB_AUTH=dev, Firestore emulator) and one READY workspace's vm-agent on this machine. ${FILE_MIB} MiB of random bytes uploaded ${ROUNDS} times each way, alternated, after one warm-up each; medians. Hub: \`PUT …/files/content\` in ${FILE_CHUNK_BYTES / 1024 / 1024} MiB chunks with Content-Range (what the files panel sends), through the hub's SSH connection into the agent's SFTP. Anchor: OpenSSH \`sftp -b\` (\`put\`, its own connection and login each time) to the same agent. Both files' SHA-256 checked in the home afterwards.`,
+      `A local hub (\`node hub/dist/main.js\`, HUB_DRIVER=local, HUB_AUTH=dev, Firestore emulator) and one READY workspace's vm-agent on this machine. ${FILE_MIB} MiB of random bytes uploaded ${ROUNDS} times each way, alternated, after one warm-up each; medians. Hub: \`PUT …/files/content\` in ${FILE_CHUNK_BYTES / 1024 / 1024} MiB chunks with Content-Range (what the files panel sends), through the hub's SSH connection into the agent's SFTP. Anchor: OpenSSH \`sftp -b\` (\`put\`, its own connection and login each time) to the same agent. Second reference: ssh2's \`fastPut\` (64 × 32 KiB in flight) on one kept connection, the client library the hub itself speaks SSH with. All three files' SHA-256 checked in the home afterwards.`,
       '',
       '| measure | hub | sftp (anchor) | ratio | target | met |',
       '|---|---|---|---|---|---|',
       `| upload throughput, MiB/s (times, ms — hub: ${f(hubMs)}; sftp: ${f(sftpMs)}) | ${hubRate.toFixed(1)} | ${sftpRate.toFixed(1)} | **${ratio.toFixed(2)}** | ≥ ${TARGET} | ${ratio >= TARGET ? 'yes' : 'no'} |`,
+      `| the hub against ssh2's own \`fastPut\` (the same JavaScript SSH client, no HTTP; times: ${f(ssh2Ms)}), MiB/s | ${hubRate.toFixed(1)} | ${ssh2Rate.toFixed(1)} | **${(hubRate / ssh2Rate).toFixed(2)}** | | |`,
+      `| ssh2 \`fastPut\` against OpenSSH \`sftp\`: what the JavaScript SSH client costs | ${ssh2Rate.toFixed(1)} | ${sftpRate.toFixed(1)} | **${(ssh2Rate / sftpRate).toFixed(2)}** | | |`,
     ].join('\n');
     writeSection('files', body);
     process.stdout.write(`${body}\n`);
