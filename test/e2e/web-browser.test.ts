@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type NpmStartHub, startNpmStart } from '@workspace-hub/testing';
@@ -95,4 +96,53 @@ describe('the web page against npm start', () => {
 
     expect(cspViolations).toEqual([]);
   }, 90_000);
+  it('uploads a file from the files panel and downloads it back with the same checksum', async () => {
+    const page = await signedIn('files@example.com');
+    const auth = { authorization: 'Bearer dev:files@example.com' };
+    const created = await fetch(`${hub.url}/workspaces`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const id = ((await created.json()) as { id: string }).id;
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${hub.url}/workspaces/${id}`, { headers: auth })).json()) as {
+              status: string;
+            }
+          ).status,
+        { timeout: 30_000 },
+      )
+      .toBe('READY');
+    await page.goto(`${hub.url}/#/workspaces/${id}`);
+    const panel = page.getByRole('complementary', { name: 'Files' });
+
+    // 20 MiB: the panel sends it as three chunks (Cloud Run's request limit), each with progress.
+    const data = randomBytes(20 * 1024 * 1024);
+    const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const local = join(root, 'upload.bin');
+    writeFileSync(local, data);
+    await panel.getByLabel('Files to upload').setInputFiles([local]);
+    await panel.getByText('uploaded').waitFor({ timeout: 60_000 });
+    const inHome = join(root, 'data', 'workspaces', id, 'home', 'upload.bin');
+    expect(sha256(readFileSync(inHome))).toBe(sha256(data));
+
+    const download = page.waitForEvent('download');
+    await panel.getByRole('button', { name: 'upload.bin' }).click();
+    const saved = join(root, 'downloaded.bin');
+    await (await download).saveAs(saved);
+    expect(sha256(readFileSync(saved))).toBe(sha256(data));
+
+    // Delete asks first; then the row and the file are gone.
+    page.once('dialog', (d) => d.accept());
+    await panel
+      .locator('tr[data-name="upload.bin"]')
+      .getByRole('button', { name: 'delete' })
+      .click();
+    await expect.poll(() => panel.locator('tr[data-name="upload.bin"]').count()).toBe(0);
+    expect(existsSync(inHome)).toBe(false);
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
 });
