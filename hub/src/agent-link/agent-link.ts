@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { agentEndpoint } from './agent-address.js';
 import type { AgentEndpoint } from './agent-connection.js';
 import { type AgentLease, leaseOf } from './agent-lease.js';
+import { AgentLinkError } from './agent-link-error.js';
 
 /** The device the agent records for the hub's connections (`wsh sessions`, audit log). */
 export const HUB_DEVICE_ID = 'browser';
@@ -64,10 +65,16 @@ export class AgentLink {
    * `agent_unreachable`, `permission_denied`).
    */
   async lease(user: AgentUser, ws: Workspace): Promise<AgentLease> {
-    const endpoint = await agentEndpoint(this.deps.driver, ws);
-    const key = [user.sub, ws.id, endpoint.host, endpoint.port, endpoint.hostPublicKey].join('\n');
+    if (ws.status !== 'READY' || !ws.agent)
+      throw new AgentLinkError(
+        'workspace_not_ready',
+        `workspace ${ws.id} is ${ws.status}`,
+        ws.status,
+      );
+    // A pooled connection to the same agent (port and host key) needs no address lookup.
+    const key = [user.sub, ws.id, ws.agent.port, ws.agent.host_public_key].join('\n');
     let entry = this.pool.get(key);
-    if (!entry || entry.closed) entry = this.connect(key, user, ws, endpoint);
+    if (!entry || entry.closed) entry = this.connect(key, user, ws);
     entry.leases++;
     if (entry.idle) clearTimeout(entry.idle);
     entry.idle = null;
@@ -91,18 +98,21 @@ export class AgentLink {
     for (const entry of this.pool.values()) this.drop(entry);
   }
 
-  private connect(key: string, user: AgentUser, ws: Workspace, endpoint: AgentEndpoint): Pooled {
+  private connect(key: string, user: AgentUser, ws: Workspace): Pooled {
     const entry: Pooled = { key, client: null as never, closed: false, leases: 0, idle: null };
-    entry.client = this.login(user, ws, endpoint).then(
-      (client) => {
-        client.once('close', () => this.forget(entry));
-        return client;
-      },
-      (err: unknown) => {
-        this.forget(entry);
-        throw err;
-      },
-    );
+    // In the pool at once, so concurrent leases share this connection while it is being made.
+    entry.client = agentEndpoint(this.deps.driver, ws)
+      .then((endpoint) => this.login(user, ws, endpoint))
+      .then(
+        (client) => {
+          client.once('close', () => this.forget(entry));
+          return client;
+        },
+        (err: unknown) => {
+          this.forget(entry);
+          throw err;
+        },
+      );
     // A rejection is the leaseholders' to see; this copy only keeps Node quiet.
     entry.client.catch(() => undefined);
     this.pool.set(key, entry);

@@ -50,7 +50,7 @@ export function registerTerminalRoute(app: OpenAPIHono<HubEnv>, deps: HubDeps): 
       });
     const identity = c.get('identity');
     const ws = await loadVisible(deps.store, identity, params.data.id);
-    grant.accepted = { identity, workspaceId: ws.id };
+    grant.accepted = { identity, workspace: ws };
     return c.body(null, 204);
   });
 }

@@ -65,7 +65,7 @@ export function createTerminalServer(
         new TerminalSocket(ws, grant, {
           store: deps.store,
           agentLink: deps.agentLink,
-          log: deps.log.with({ user: grant.identity.email, workspace_id: grant.workspaceId }),
+          log: deps.log.with({ user: grant.identity.email, workspace_id: grant.workspace.id }),
         });
       });
     },

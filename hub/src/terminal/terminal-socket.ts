@@ -3,6 +3,7 @@ import {
   type TerminalClientMessageParsed,
   type TerminalErrorCode,
   type TerminalServerMessage,
+  type Workspace,
   type WorkspaceStatus,
 } from '@workspace-hub/core';
 import type { ClientChannel } from 'ssh2';
@@ -48,6 +49,7 @@ export class TerminalSocket {
   private paused = false;
   private closed = false;
   private readonly user: AgentUser;
+  private upgradeRead: Workspace | null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -55,6 +57,7 @@ export class TerminalSocket {
     private readonly deps: Deps,
   ) {
     this.user = { sub: grant.identity.sub, email: grant.identity.email };
+    this.upgradeRead = grant.workspace;
     ws.on('message', (data: Buffer, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
     // Connecting to the agent takes the longest: start while the page sends its attach.
@@ -176,15 +179,20 @@ export class TerminalSocket {
     channel?.close();
   }
 
-  /** The lease, made once and again after its connection ended; the workspace is read anew. */
+  /**
+   * The lease, made once and again after its connection ended. The first uses the workspace
+   * the upgrade just read; later ones read it anew (it may have been resumed meanwhile).
+   */
   private leaseNow(): Promise<AgentLease> {
     if (this.lease) return this.lease;
+    const fresh = this.upgradeRead;
+    this.upgradeRead = null;
     const lease = (async () => {
-      const ws = await this.deps.store.get(this.grant.workspaceId);
+      const ws = fresh ?? (await this.deps.store.get(this.grant.workspace.id));
       if (!ws || !canSee(this.grant.identity, ws))
         throw new TerminalProblem(
           'workspace_not_ready',
-          `workspace ${this.grant.workspaceId} is gone`,
+          `workspace ${this.grant.workspace.id} is gone`,
         );
       return this.deps.agentLink.lease(this.user, ws);
     })();
@@ -228,7 +236,7 @@ export class TerminalSocket {
         ...(err.status ? { status: err.status } : {}),
       };
     this.deps.log.error('terminal failed', {
-      workspace_id: this.grant.workspaceId,
+      workspace_id: this.grant.workspace.id,
       error: err instanceof Error ? err.stack : String(err),
     });
     return { code: 'internal' as const, message: 'internal error; see the hub logs' };

@@ -1,8 +1,10 @@
+import type { Workspace } from '@workspace-hub/core';
 import type { Identity } from '../auth/identity.js';
 
 /** What the terminal route decided about one upgrade request, for the upgrade handler. */
 export interface TerminalGrant {
-  accepted: { identity: Identity; workspaceId: string } | null;
+  /** The caller and the workspace as the route read it (the socket's first lease uses it). */
+  accepted: { identity: Identity; workspace: Workspace } | null;
 }
 
 /**
