@@ -25,12 +25,11 @@ export async function startBenchHub(email: string): Promise<BenchHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-web-terminal-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const hub: ChildProcess = spawn(process.execPath, ['hub/dist/main.js'], {
+  // `npm start`'s launcher (local driver, dev identities) on the emulator started here.
+  const hub: ChildProcess = spawn(process.execPath, ['local/dist/main.js'], {
     cwd: ROOT,
     env: {
       ...process.env,
-      HUB_DRIVER: 'local',
-      HUB_AUTH: 'dev',
       HUB_URL: url,
       PORT: String(port),
       GOOGLE_CLOUD_PROJECT: 'bench-web-terminal',

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Workspace } from '@workspace-hub/core';
+import { startLocalHub } from '@workspace-hub/local';
 import { freePort } from '@workspace-hub/testing';
 import { inject } from 'vitest';
 import { type HubConfig, loadConfig } from '../src/config.js';
 import type { HubDeps } from '../src/deps.js';
-import { type RunningHub, startHub } from '../src/server.js';
+import type { RunningHub } from '../src/server.js';
 
 /** A hub in local mode (real vm-agent processes) on the test emulator, with dev identities. */
 export interface LocalTestHub {
@@ -37,7 +38,8 @@ export async function startLocalTestHub(env: Record<string, string> = {}): Promi
     HUB_DATA_DIR: dataDir,
     ...env,
   });
-  const hub = await startHub(config, '127.0.0.1');
+  // Real agents on this machine: the local driver as `npm start` wires it.
+  const hub = await startLocalHub(config);
   const deps = await hub.deps;
   const api: LocalTestHub['api'] = async (as, method, path, body) => {
     const res = await fetch(`${hub.url}${path}`, {
