@@ -1,5 +1,6 @@
 export * from './api.js';
 export * from './errors.js';
+export * from './events.js';
 export * from './files.js';
 export * from './git-names.js';
 export * from './hub-settings.js';

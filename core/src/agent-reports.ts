@@ -1,5 +1,6 @@
 import type { AgentHeartbeatBody, AgentReadyBody, Workspace } from '@workspace-hub/api';
 import { HubError } from './errors.js';
+import { actionOfOperation } from './events.js';
 import { computeDeadline } from './idle.js';
 import { parsePublicKey } from './keys/ssh-public-key.js';
 import type { WorkspaceStore } from './store/workspace-store.js';
@@ -49,6 +50,15 @@ export async function recordAgentReady(
             deadline: computeDeadline(opts.now, ws.idle_timeout_minutes).toISOString(),
           },
     value: null,
+    // The end of a create or a resume; an agent starting again on a READY workspace changes no state.
+    event:
+      ws.status === 'READY'
+        ? undefined
+        : {
+            actor: { kind: 'agent' },
+            action: ws.operation ? actionOfOperation(ws.operation.kind) : 'reconcile',
+            outcome: 'succeeded',
+          },
   }));
   return r.written?.workspace ?? r.before;
 }

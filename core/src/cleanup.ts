@@ -37,6 +37,14 @@ export interface SweepOptions {
   settleMs?: number;
   concurrency?: number;
   pageSize?: number;
+  /**
+   * Delete expired events: where no TTL policy runs (the Firestore emulator).
+   * On Google the `events` TTL policy deletes them, and this query would need
+   * an index the module does not make.
+   */
+  deleteExpiredEvents?: boolean;
+  /** Most events one pass deletes, per kind (expired, of removed workspaces); default 1000. */
+  eventDeletesPerPass?: number;
 }
 
 export interface SweepSummary {
@@ -50,6 +58,8 @@ export interface SweepSummary {
   orphans_seen: number;
   /** Every orphan seen, for admins: a quarantined one waits for `DELETE /admin/orphans/…`. */
   orphans: OrphanReport[];
+  /** Events deleted: expired ones (no TTL here), and those of workspaces removed. */
+  events_deleted: number;
   errors: Array<{ workspace_id: string; action: string; message: string }>;
 }
 
@@ -77,6 +87,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     orphans_quarantined: 0,
     orphans_seen: 0,
     orphans: [],
+    events_deleted: 0,
     errors: [],
   };
   const fail = (workspace_id: string, action: string, err: unknown) =>
@@ -119,6 +130,7 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
     afterIdleQuery.then(repairStuck),
     afterIdleQuery.then(() => actAtSuspendedLimit(opts.suspendedLimitAction ?? 'stop')),
     afterIdleQuery.then(quarantineOrphans),
+    afterIdleQuery.then(deleteOldEvents),
   ]);
   // A part that could not run at all (Firestore down, say) fails the pass, once all have stopped.
   const failed = parts.find((p) => p.status === 'rejected');
@@ -218,6 +230,19 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
         }
       });
     }
+  }
+
+  // 5. Events: of workspaces removed (a hub that stopped before deleting them),
+  // and expired ones where no TTL policy deletes them; bounded, the next pass goes on.
+  async function deleteOldEvents() {
+    const events = deps.store.events;
+    if (!events) return;
+    const max = opts.eventDeletesPerPass ?? 1000;
+    const [removed, expired] = await Promise.all([
+      events.purgeRemoved(max),
+      opts.deleteExpiredEvents ? events.deleteExpired(now, max) : 0,
+    ]);
+    summary.events_deleted = removed + expired;
   }
 
   // 4. Orphans: quarantined and reported, never deleted here (see passOverOrphans).

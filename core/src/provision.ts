@@ -3,6 +3,7 @@ import type { Actor } from './actor.js';
 import type { ComputeDriver, InstanceSpec } from './compute/driver.js';
 import { HUB_LABEL, WORKSPACE_LABEL } from './compute/driver.js';
 import { HubError } from './errors.js';
+import { recordedActor } from './events.js';
 import { deterministicRequestId, newWorkspaceId } from './ids.js';
 import { baseNameFromRepo } from './names.js';
 import type { WorkspaceStore } from './store/workspace-store.js';
@@ -113,13 +114,24 @@ export async function provisionWorkspace(
   opts: { idempotencyKey?: string; now?: Date; actor: Actor },
 ): Promise<{ workspace: Workspace; created: boolean }> {
   const draft = newWorkspace(owner, body, deps.policy, opts.now ?? new Date());
+  // The create names its device in its body.
+  const actor: Actor =
+    opts.actor.kind === 'user' && body.device_id && !opts.actor.device_id
+      ? { ...opts.actor, device_id: body.device_id }
+      : opts.actor;
   const { workspace, created } = await deps.store.create(draft, {
     idempotencyKey: opts.idempotencyKey,
     maxPerOwner: deps.policy.maxWorkspacesPerUser,
     exactName: body.name !== undefined,
+    event: {
+      actor: recordedActor(actor, draft, new Date()),
+      action: 'create',
+      outcome: 'accepted',
+    },
   });
-  if (!created) return { workspace: await finishInterruptedCreate(deps, workspace, opts), created };
-  return { workspace: await insertInstance(deps, workspace), created };
+  if (!created)
+    return { workspace: await finishInterruptedCreate(deps, workspace, { actor }), created };
+  return { workspace: await insertInstance(deps, workspace, actor), created };
 }
 
 export type InsertDeps = Pick<ProvisionDeps, 'store' | 'driver' | 'instanceExtras'>;
@@ -137,15 +149,19 @@ export function isInsertUnrecorded(ws: Workspace): boolean {
 export async function finishInterruptedCreate(
   deps: InsertDeps,
   ws: Workspace,
-  _opts: { actor: Actor },
+  opts: { actor: Actor },
 ): Promise<Workspace> {
   if (!isInsertUnrecorded(ws)) return ws;
   if (await deps.driver.get(ws.zone, ws.instance_name)) return ws;
-  return insertInstance(deps, ws);
+  return insertInstance(deps, ws, opts.actor);
 }
 
 /** The insert of a PROVISIONING workspace, recorded on its document; a refusal marks it ERROR. */
-async function insertInstance(deps: InsertDeps, workspace: Workspace): Promise<Workspace> {
+async function insertInstance(
+  deps: InsertDeps,
+  workspace: Workspace,
+  actor: Actor,
+): Promise<Workspace> {
   try {
     const extras = await deps.instanceExtras(workspace);
     const op = await deps.driver.create(
@@ -164,7 +180,10 @@ async function insertInstance(deps: InsertDeps, workspace: Workspace): Promise<W
     });
     return recorded ?? (await deps.store.get(workspace.id)) ?? workspace;
   } catch (err) {
-    await recordFailure(deps.store, workspace.id, workspace.version, err);
+    await recordFailure(deps.store, workspace.id, workspace.version, err, {
+      actor: recordedActor(actor, workspace, new Date()),
+      action: 'create',
+    });
     throw err;
   }
 }

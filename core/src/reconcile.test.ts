@@ -123,7 +123,7 @@ describe('reconcile', () => {
       reconcile(ready, { instance: inst('TERMINATED', 'Instance was preempted.'), now: at(MIN) }),
     ).toMatchObject({
       status: 'SUSPENDED',
-      status_reason: 'Instance was preempted.',
+      status_reason: 'reconciled: VM was TERMINATED outside the hub (Instance was preempted.)',
     });
     expect(reconcile(ready, { instance: null, now: at(MIN) })).toMatchObject({ status: 'ERROR' });
     expect(

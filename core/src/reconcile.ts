@@ -17,6 +17,12 @@ export interface Observation {
 const STOPPED = new Set(['SUSPENDED', 'TERMINATED', 'STOPPED']);
 const GOING_DOWN = new Set(['SUSPENDING', 'STOPPING']);
 
+/** "reconciled: VM was TERMINATED outside the hub (Instance was preempted.)" */
+function outsideTheHub(instance: InstanceState): string {
+  const said = instance.statusMessage ? ` (${instance.statusMessage})` : '';
+  return `reconciled: VM was ${instance.status} outside the hub${said}`;
+}
+
 function agentReadySince(ws: Workspace, since: string | undefined): boolean {
   if (!ws.agent || !since) return false;
   return Date.parse(ws.agent.ready_at) >= Date.parse(since);
@@ -99,7 +105,7 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
     }
     case 'READY': {
       if (instance === null) return toError('instance_missing', 'the instance no longer exists');
-      const why = instance.statusMessage ?? 'the instance was stopped outside Workspace Hub';
+      const why = outsideTheHub(instance);
       if (STOPPED.has(instance.status))
         return {
           status: 'SUSPENDED',
@@ -127,7 +133,7 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
       if (instance.status === 'RUNNING' || instance.status === 'STAGING')
         return {
           status: 'RESUMING',
-          status_reason: 'the instance was started outside Workspace Hub',
+          status_reason: outsideTheHub(instance),
           operation: { name: null, kind: 'start', started_at: now.toISOString() },
         };
       return null;

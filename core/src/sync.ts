@@ -2,6 +2,7 @@ import type { Workspace } from '@workspace-hub/api';
 import type { Actor } from './actor.js';
 import type { ComputeDriver, InstanceState, OperationState } from './compute/driver.js';
 import { isHubError } from './errors.js';
+import { reconcileEvent } from './events.js';
 import { reconcile } from './reconcile.js';
 import type { WorkspaceStore } from './store/workspace-store.js';
 
@@ -15,7 +16,9 @@ export interface SyncResult {
 /**
  * Observes the instance (and the pending operation) and applies `reconcile`,
  * but only if nobody wrote the document in between: a transition claimed
- * meanwhile wins, and the next observation will see it.
+ * meanwhile wins, and the next observation will see it. A change is recorded
+ * as `actor`'s (reconcile and what made it look, or Compute Engine's event),
+ * with the instance status it saw.
  */
 export async function syncWorkspace(
   deps: { store: WorkspaceStore; driver: ComputeDriver },
@@ -34,9 +37,10 @@ export async function syncWorkspace(
   }
   const mutation = reconcile(ws, { instance, operation, now });
   if (mutation === null) return { workspace: ws, instance, changed: false };
-  const r = await deps.store.mutate(ws.id, (cur) => ({
-    mutation: cur.version === ws.version ? mutation : null,
-    value: null,
-  }));
+  const r = await deps.store.mutate(ws.id, (cur) => {
+    if (cur.version !== ws.version) return { mutation: null, value: null };
+    const after = mutation === 'delete' ? null : { ...cur, ...mutation };
+    return { mutation, value: null, event: reconcileEvent(cur, after, opts.actor, instance, now) };
+  });
   return { workspace: r.after, instance, changed: r.written };
 }

@@ -1,4 +1,4 @@
-import type { OperationKind, Workspace } from '@workspace-hub/api';
+import type { EventActor, OperationKind, Workspace } from '@workspace-hub/api';
 import type { Actor } from './actor.js';
 import type {
   ComputeDriver,
@@ -9,8 +9,10 @@ import type {
 } from './compute/driver.js';
 import { eachLimited, type Settled, settle } from './each-limited.js';
 import { HubError, isHubError } from './errors.js';
+import { actionOfOperation, claimReason, recordedActor } from './events.js';
 import { deterministicRequestId } from './ids.js';
 import { planTransition, type TransitionPlan, type UserAction } from './lifecycle.js';
+import type { EventDraft } from './store/event-store.js';
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
 import { STOPPED_BEFORE_LIMIT } from './suspend-limit.js';
 
@@ -25,22 +27,40 @@ export interface TransitionResult {
   accepted: boolean;
 }
 
+/** Who did what, for the events of one transition. */
+export interface Attribution {
+  actor: EventActor;
+  action: EventDraft['action'];
+}
+
+function errorOf(err: unknown): { code: string; message: string } {
+  return {
+    code: isHubError(err) ? err.code : 'internal',
+    message: err instanceof Error ? err.message : String(err),
+  };
+}
+
 /** Marks the workspace ERROR, unless someone else has moved it on since `version`. */
 export async function recordFailure(
   store: WorkspaceStore,
   id: string,
   version: number,
   err: unknown,
+  by: Attribution,
 ): Promise<Workspace | null> {
-  const code = isHubError(err) ? err.code : 'internal';
-  const message = err instanceof Error ? err.message : String(err);
-  return store.updateIfVersion(id, version, {
-    status: 'ERROR',
-    status_reason: message,
-    error: { code, message },
-    operation: null,
-    deadline: null,
-  });
+  const error = errorOf(err);
+  return store.updateIfVersion(
+    id,
+    version,
+    {
+      status: 'ERROR',
+      status_reason: error.message,
+      error,
+      operation: null,
+      deadline: null,
+    },
+    { ...by, outcome: 'failed', error },
+  );
 }
 
 function suspendResult(r: SuspendResult): DriverResult {
@@ -92,10 +112,11 @@ async function callDriver(
 function claimPatch(
   plan: Extract<TransitionPlan, { kind: 'claim' }>,
   now: Date,
+  reason: string | null,
 ): Partial<Workspace> {
   return {
     status: plan.next,
-    status_reason: null,
+    status_reason: reason,
     error: null,
     deadline: null,
     operation: { name: null, kind: plan.call, started_at: now.toISOString() },
@@ -125,11 +146,16 @@ async function failClaimed(
   before: Workspace,
   call: OperationKind,
   cause: unknown,
+  by: Attribution,
 ): Promise<unknown> {
   const ws = claimed.workspace;
   if (isRetryable(cause)) {
     const { status, status_reason, error, deadline, operation } = before;
-    await store.compareAndSet(claimed, { status, status_reason, error, deadline, operation });
+    await store.compareAndSet(
+      claimed,
+      { status, status_reason, error, deadline, operation },
+      { ...by, outcome: 'failed', error: errorOf(cause) },
+    );
     return cause;
   }
   const err =
@@ -140,7 +166,7 @@ async function failClaimed(
           { current_status: 'ERROR' },
         )
       : cause;
-  await recordFailure(store, ws.id, ws.version, err);
+  await recordFailure(store, ws.id, ws.version, err, by);
   return err;
 }
 
@@ -161,13 +187,19 @@ async function callClaimed(
   claimed: WorkspaceSnapshot,
   before: Workspace,
   call: OperationKind,
+  by: Attribution,
 ): Promise<DriverResult> {
   const ws = claimed.workspace;
   try {
     return await callDriver(deps.driver, ws, call, requestIdFor(ws, call));
   } catch (cause) {
-    throw await failClaimed(deps.store, claimed, before, call, cause);
+    throw await failClaimed(deps.store, claimed, before, call, cause, by);
   }
+}
+
+/** The record of a call: an event only when it says something new (a stop instead of a suspend). */
+function recordEvent(result: DriverResult, by: Attribution): EventDraft | undefined {
+  return result.reason ? { ...by, outcome: 'accepted' } : undefined;
 }
 
 /**
@@ -176,7 +208,12 @@ async function callClaimed(
  */
 async function callClaimedMany(
   deps: TransitionDeps,
-  items: ReadonlyArray<{ claimed: WorkspaceSnapshot; before: Workspace; call: OperationKind }>,
+  items: ReadonlyArray<{
+    claimed: WorkspaceSnapshot;
+    before: Workspace;
+    call: OperationKind;
+    by: Attribution;
+  }>,
   concurrency: number,
 ): Promise<Settled<DriverResult>[]> {
   const out: Settled<DriverResult>[] = new Array(items.length);
@@ -210,13 +247,16 @@ async function callClaimedMany(
     ),
   ]);
   // Anything else, and the failures: each on its own (failures are written one by one).
-  await eachLimited(items, concurrency, async ({ claimed, before, call }, i) => {
+  await eachLimited(items, concurrency, async ({ claimed, before, call, by }, i) => {
     const ws = claimed.workspace;
     const answer =
       out[i] ?? (await settle(callDriver(deps.driver, ws, call, requestIdFor(ws, call))));
     out[i] = answer.ok
       ? answer
-      : { ok: false, error: await failClaimed(deps.store, claimed, before, call, answer.error) };
+      : {
+          ok: false,
+          error: await failClaimed(deps.store, claimed, before, call, answer.error, by),
+        };
   });
   return out;
 }
@@ -242,25 +282,44 @@ export async function requestTransition(
   action: UserAction,
   opts: {
     now?: Date;
+    /** Who asks: recorded with each event, and in `status_reason`. */
     actor: Actor;
     guard?: (ws: Workspace) => TransitionPlan | null;
   },
 ): Promise<TransitionResult> {
   const now = opts.now ?? new Date();
-  const decided = await deps.store.decideAndSet(id, (ws) => {
+  const decided = await deps.store.decideAndSet<{
+    plan: TransitionPlan;
+    by: Attribution | null;
+  }>(id, (ws) => {
     const plan = opts.guard?.(ws) ?? planTransition(ws.status, action);
     if (plan.kind === 'forbidden')
       throw new HubError('conflict', plan.reason, { current_status: ws.status });
-    return { patch: plan.kind === 'claim' ? claimPatch(plan, now) : null, value: plan };
+    if (plan.kind !== 'claim') return { patch: null, value: { plan, by: null } };
+    const actor = recordedActor(opts.actor, ws, now);
+    const by: Attribution = { actor, action: actionOfOperation(plan.call) };
+    return {
+      patch: claimPatch(plan, now, claimReason(action, actor, ws, now)),
+      value: { plan, by },
+      event: { ...by, outcome: 'accepted' as const },
+    };
   });
-  const { before, written: claimed, value: plan } = decided;
-  if (!claimed || plan.kind !== 'claim') return { workspace: before, accepted: false };
-  const result = await callClaimed(deps, claimed, before, plan.call);
+  const {
+    before,
+    written: claimed,
+    value: { plan, by },
+  } = decided;
+  if (!claimed || plan.kind !== 'claim' || !by) return { workspace: before, accepted: false };
+  const result = await callClaimed(deps, claimed, before, plan.call, by);
   if (plan.call === 'delete' && result.op === null) {
     await dropDeleted(deps.store, claimed.workspace);
     return { workspace: null, accepted: true };
   }
-  const recorded = await deps.store.compareAndSet(claimed, recordPatch(result, now));
+  const recorded = await deps.store.compareAndSet(
+    claimed,
+    recordPatch(result, now),
+    recordEvent(result, by),
+  );
   return { workspace: recorded?.workspace ?? (await deps.store.get(id)), accepted: true };
 }
 
@@ -291,25 +350,31 @@ export async function requestTransitions(
   },
 ): Promise<BatchOutcome[]> {
   const wanted = snaps.flatMap((snap) => {
-    const plan = opts.guard(snap.workspace);
-    return plan.kind === 'claim' ? [{ snap, plan }] : [];
+    const ws = snap.workspace;
+    const plan = opts.guard(ws);
+    if (plan.kind !== 'claim') return [];
+    const actor = recordedActor(opts.actor, ws, opts.now);
+    const by: Attribution = { actor, action: actionOfOperation(plan.call) };
+    return [{ snap, plan, by, reason: claimReason(action, actor, ws, opts.now) }];
   });
 
   const claims = await deps.store.compareAndSetMany(
-    wanted.map(({ snap, plan }) => ({ snap, patch: claimPatch(plan, opts.now) })),
+    wanted.map(({ snap, plan, by, reason }) => ({
+      snap,
+      patch: claimPatch(plan, opts.now, reason),
+      event: { ...by, outcome: 'accepted' as const },
+    })),
   );
-  const claimed = wanted.flatMap(({ snap, plan }, i) =>
-    claims[i] && plan.kind === 'claim'
-      ? [{ claimed: claims[i], before: snap.workspace, call: plan.call }]
-      : [],
+  const claimed = wanted.flatMap(({ snap, plan, by }, i) =>
+    claims[i] ? [{ claimed: claims[i], before: snap.workspace, call: plan.call, by }] : [],
   );
 
   const outcomes: BatchOutcome[] = [];
-  const done: Array<{ claimed: WorkspaceSnapshot; result: DriverResult }> = [];
+  const done: Array<{ claimed: WorkspaceSnapshot; result: DriverResult; by: Attribution }> = [];
   const answers = await callClaimedMany(deps, claimed, opts.concurrency);
   // A delete GCE answered "already gone" has nothing left to record: its document goes.
   const gone: Workspace[] = [];
-  claimed.forEach(({ claimed: c, call }, k) => {
+  claimed.forEach(({ claimed: c, call, by }, k) => {
     const answer = answers[k]!;
     outcomes.push({
       id: c.workspace.id,
@@ -318,7 +383,7 @@ export async function requestTransitions(
     });
     if (!answer.ok) return;
     if (call === 'delete' && answer.value.op === null) gone.push(c.workspace);
-    else done.push({ claimed: c, result: answer.value });
+    else done.push({ claimed: c, result: answer.value, by });
   });
   // Claims refused: the workspace changed since it was read; decide again, one by one.
   const refused = wanted.filter((_, i) => !claims[i]);
@@ -337,7 +402,11 @@ export async function requestTransitions(
 
   // A record refused means someone moved the workspace on after the call; their write stands.
   await deps.store.compareAndSetMany(
-    done.map(({ claimed, result }) => ({ snap: claimed, patch: recordPatch(result, opts.now) })),
+    done.map(({ claimed, result, by }) => ({
+      snap: claimed,
+      patch: recordPatch(result, opts.now),
+      event: recordEvent(result, by),
+    })),
   );
 
   return outcomes;
@@ -382,14 +451,24 @@ export async function finishInterruptedCall(
   const { now } = opts;
   if (!callNeverMade(ws, instance)) return false;
   const call = ws.operation!.kind;
+  const by: Attribution = {
+    actor: recordedActor(opts.actor, ws, now),
+    action: actionOfOperation(call),
+  };
   let result: DriverResult;
   try {
     result = await callDriver(deps.driver, ws, call, requestIdFor(ws, call));
   } catch (err) {
-    if (!isRetryable(err)) await recordFailure(deps.store, ws.id, ws.version, err);
+    if (!isRetryable(err)) await recordFailure(deps.store, ws.id, ws.version, err, by);
     throw err;
   }
   if (call === 'delete' && result.op === null) await dropDeleted(deps.store, ws);
-  else await deps.store.updateIfVersion(ws.id, ws.version, recordPatch(result, now));
+  else
+    await deps.store.updateIfVersion(
+      ws.id,
+      ws.version,
+      recordPatch(result, now),
+      recordEvent(result, by),
+    );
   return true;
 }

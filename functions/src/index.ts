@@ -1,5 +1,11 @@
 import { cloudEvent } from '@google-cloud/functions-framework';
-import { createFirestore, createGceDriver, WorkspaceStore } from '@workspace-hub/core';
+import {
+  createFirestore,
+  createGceDriver,
+  DEFAULT_EVENT_RETENTION_DAYS,
+  EventStore,
+  WorkspaceStore,
+} from '@workspace-hub/core';
 import {
   type CloudEventLike,
   createAuditLogHandler,
@@ -19,11 +25,21 @@ function depsFromEnv(): Promise<FunctionDeps> {
   deps ??= (async () => {
     const projectId = process.env.GOOGLE_CLOUD_PROJECT;
     if (!projectId) throw new Error('GOOGLE_CLOUD_PROJECT is not set');
+    const retentionDays = Number(
+      process.env.HUB_EVENTS_RETENTION_DAYS ?? DEFAULT_EVENT_RETENTION_DAYS,
+    );
+    if (!Number.isInteger(retentionDays) || retentionDays < 1)
+      throw new Error('HUB_EVENTS_RETENTION_DAYS must be a whole number of days, at least 1');
+    const log: FunctionDeps['log'] = (severity, message, fields = {}) =>
+      process.stdout.write(`${JSON.stringify({ severity, message, ...fields })}\n`);
+    const db = createFirestore(projectId);
     return {
-      store: new WorkspaceStore(createFirestore(projectId)),
+      store: new WorkspaceStore(db, {
+        events: new EventStore(db, { retentionDays }),
+        warn: (message, fields) => log('WARNING', message, fields),
+      }),
       driver: createGceDriver({ projectId, endpoint: process.env.HUB_COMPUTE_ENDPOINT }),
-      log: (severity, message, fields = {}) =>
-        process.stdout.write(`${JSON.stringify({ severity, message, ...fields })}\n`),
+      log,
     };
   })();
   return deps;

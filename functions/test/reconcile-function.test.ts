@@ -66,7 +66,20 @@ describe('reconcileFromAuditLog', () => {
     expect(await deliver(auditEvent('v1.compute.instances.stop', id))).toBe(204);
     const ws = await store.get(id);
     expect(ws?.status).toBe('SUSPENDED');
-    expect(ws?.status_reason).toMatch(/outside Workspace Hub/);
+    expect(ws?.status_reason).toBe('reconciled: VM was TERMINATED outside the hub');
+    // Recorded as Compute Engine's doing, with the event it reported and the status seen.
+    const [latest] = (await store.events!.list(id, { limit: 1, now: new Date() })).events;
+    expect(latest).toMatchObject({
+      action: 'reconcile',
+      outcome: 'succeeded',
+      actor: {
+        kind: 'compute_engine',
+        gce_event: 'v1.compute.instances.stop',
+        instance_status: 'TERMINATED',
+      },
+      status_before: 'READY',
+      status_after: 'SUSPENDED',
+    });
   });
 
   it('follows a suspend, a preemption and a host error', async () => {

@@ -17,6 +17,7 @@ import { requestLog } from './http/request-log.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAgentRoutes } from './routes/agent.js';
 import { registerCleanupRoute } from './routes/cleanup.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerFileRoutes } from './routes/files.js';
 import { registerHubSettingsRoute } from './routes/hub-settings.js';
 import { registerMeRoutes } from './routes/me.js';
@@ -130,6 +131,7 @@ export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   registerWorkspaceRoutes(app, deps);
   registerTerminalRoute(app, deps);
   registerFileRoutes(app, deps);
+  registerEventRoutes(app, deps);
   registerMeRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerCleanupRoute(app, deps);

@@ -3,7 +3,11 @@ import {
   IMAGE_MAX_LENGTH,
   SecretNameField,
 } from '@workspace-hub/cloud-init';
-import { parseImageReference, SUSPENDED_LIMIT_ACTIONS } from '@workspace-hub/core';
+import {
+  DEFAULT_EVENT_RETENTION_DAYS,
+  parseImageReference,
+  SUSPENDED_LIMIT_ACTIONS,
+} from '@workspace-hub/core';
 import { z } from 'zod';
 
 const list = z
@@ -154,6 +158,9 @@ export const HubConfigSchema = z
       .describe(
         'What `/cleanup` does with a workspace suspended for 59 days, a day before Compute Engine terminates a suspended VM and discards its memory: `stop` resumes it and shuts it down cleanly (disks kept, `status_reason` says so), `delete` deletes it.',
       ),
+    HUB_EVENTS_RETENTION_DAYS: int(DEFAULT_EVENT_RETENTION_DAYS, 1).describe(
+      'Days a workspace’s events (`GET /workspaces/:id/events`) are kept: each carries `expires_at`, the field of the Terraform module’s Firestore TTL policy; older ones are never listed, and `/cleanup` deletes them where no TTL runs (the emulator).',
+    ),
     HUB_MAX_WORKSPACES_PER_USER: optionalInt.describe(
       'When set, a create beyond this many workspaces of one owner is refused (429).',
     ),

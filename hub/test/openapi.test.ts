@@ -25,6 +25,7 @@ describe('GET /openapi.json', () => {
         'POST /workspaces',
         'GET /workspaces/{id}',
         'PATCH /workspaces/{id}',
+        'GET /workspaces/{id}/events',
         'DELETE /workspaces/{id}',
         'POST /workspaces/{id}/stop',
         'POST /workspaces/{id}/start',

@@ -63,7 +63,7 @@ describe('an agent killed under the local hub', () => {
         status = JSON.parse(await wshOk(['status', id, '--json'])).workspace;
       }
       expect(status.status).not.toBe('READY');
-      expect(status.status_reason).toMatch(/stopped outside/);
+      expect(status.status_reason).toMatch(/outside the hub/);
 
       expect(JSON.parse(await wshOk(['start', id, '--json'])).status).toBe('READY');
       const [restarted] = agentProcessesUnder(hub.dataDir);

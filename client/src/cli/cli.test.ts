@@ -283,6 +283,39 @@ describe('wsh ssh and tunnel', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(Date.parse(JSON.parse(r.stdout).deadline)).toBeGreaterThan(Date.parse(before));
   });
+
+  it('lists what happened, newest first: who or what, from which device, and how it ended', async () => {
+    const device = { WSH_DEVICE_ID: 'desk-7' };
+    expect((await wsh(['stop', ws.id], device)).code).toBe(0);
+    expect((await wsh(['start', ws.id], device)).code).toBe(0);
+    const r = await wsh(['events', ws.id, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const steps = JSON.parse(r.stdout).events.slice(0, 4);
+    expect(
+      steps.map((e: { action: string; outcome: string; actor: object }) => [
+        e.action,
+        e.outcome,
+        e.actor,
+      ]),
+    ).toEqual([
+      ['start', 'succeeded', { kind: 'agent' }],
+      ['start', 'accepted', { kind: 'owner', email: 'cli@example.com', device_id: 'desk-7' }],
+      [
+        'stop',
+        'succeeded',
+        { kind: 'reconcile', via: 'status-read', instance_status: 'SUSPENDED' },
+      ],
+      ['stop', 'accepted', { kind: 'owner', email: 'cli@example.com', device_id: 'desk-7' }],
+    ]);
+    const human = (await wsh(['events', ws.id, '--limit', '4'])).stdout.split('\n');
+    expect(human[0]).toMatch(/^WHEN\s+WHO\s+ACTION\s+OUTCOME\s+STATUS\s+REASON$/);
+    expect(human[2]).toMatch(
+      /cli@example\.com from desk-7\s+start\s+accepted\s+SUSPENDED → RESUMING/,
+    );
+    expect(human[4]).toMatch(
+      /stop\s+accepted\s+READY → SUSPENDING\s+suspended by cli@example\.com from desk-7$/,
+    );
+  });
 });
 
 describe('wsh ssh through the IAP tunnel (as for real hubs)', () => {

@@ -71,15 +71,16 @@ export function createContext(flags: GlobalFlags): CliContext {
   const { name, entry } = resolveHub(config, flags.hub);
   const devEmail = clientEnv().WSH_DEV_EMAIL || entry.dev_email;
   const token = devEmail ? devTokenProvider(devEmail) : googleIdTokenProvider(entry.url);
+  const deviceId = config.deviceId();
   return {
     config,
     hubName: name,
     hub: entry,
-    client: new HubClient({ url: entry.url, token }),
+    client: new HubClient({ url: entry.url, token, deviceId }),
     token,
     devEmail: devEmail || null,
     local: transportOf(Boolean(devEmail)) === 'direct',
-    deviceId: config.deviceId(),
+    deviceId,
     json: Boolean(flags.json),
   };
 }

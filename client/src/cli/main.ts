@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   rm: () => workspaces().then((m) => m.rm),
   rename: () => workspaces().then((m) => m.rename),
   extend: () => workspaces().then((m) => m.extend),
+  events: () => import('./commands/events.js').then((m) => m.events),
   keys: () => sshCommands().then((m) => m.keys),
   ssh: () => sshCommands().then((m) => m.ssh),
   tunnel: () => sshCommands().then((m) => m.tunnel),

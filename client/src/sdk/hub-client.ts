@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CreateWorkspaceBody,
+  DEVICE_ID_HEADER,
+  EventList,
   Health,
   Me,
   SshKey,
@@ -25,6 +27,8 @@ export interface HubClientOptions {
   token: TokenProvider;
   /** How requests are sent (default: Node's http/https). */
   transport?: HttpTransport;
+  /** This device's id: sent with start, stop and delete, so their events name the device. */
+  deviceId?: string;
 }
 
 export interface ListOptions {
@@ -39,11 +43,13 @@ export class HubClient {
   readonly url: string;
   private readonly token: TokenProvider;
   private readonly transport: HttpTransport;
+  private readonly deviceHeaders: Record<string, string>;
 
   constructor(opts: HubClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
     this.token = opts.token;
     this.transport = opts.transport ?? nodeHttp;
+    this.deviceHeaders = opts.deviceId ? { [DEVICE_ID_HEADER]: opts.deviceId } : {};
   }
 
   private async request(
@@ -140,7 +146,8 @@ export class HubClient {
   }
 
   async deleteWorkspace(id: string): Promise<Workspace> {
-    return this.parse(Workspace, await this.request('DELETE', this.ws(id)));
+    const headers = this.deviceHeaders;
+    return this.parse(Workspace, await this.request('DELETE', this.ws(id), { headers }));
   }
 
   /** Renames the workspace (`id` may be its id or current name); its id stays. */
@@ -152,11 +159,24 @@ export class HubClient {
   }
 
   async startWorkspace(id: string): Promise<Workspace> {
-    return this.parse(Workspace, await this.request('POST', this.ws(id, '/start')));
+    const headers = this.deviceHeaders;
+    return this.parse(Workspace, await this.request('POST', this.ws(id, '/start'), { headers }));
   }
 
   async stopWorkspace(id: string): Promise<Workspace> {
-    return this.parse(Workspace, await this.request('POST', this.ws(id, '/stop')));
+    const headers = this.deviceHeaders;
+    return this.parse(Workspace, await this.request('POST', this.ws(id, '/stop'), { headers }));
+  }
+
+  /** A page of the workspace's events, newest first. */
+  async listEvents(
+    id: string,
+    opts: { limit?: number; pageToken?: string } = {},
+  ): Promise<EventList> {
+    const res = await this.request('GET', this.ws(id, '/events'), {
+      query: { limit: opts.limit?.toString(), page_token: opts.pageToken },
+    });
+    return this.parse(EventList, res);
   }
 
   async workspaceStatus(id: string): Promise<WorkspaceStatusReport> {

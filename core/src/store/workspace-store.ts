@@ -10,6 +10,7 @@ import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
 import { baseNameFromRepo } from '../names.js';
 import { agentTokenRef } from './agent-token-store.js';
+import { DELETED_WORKSPACES, type EventDraft, EventStore } from './event-store.js';
 import { decodeWorkspace, encodeWorkspace, UNNAMED } from './firestore-codec.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import {
@@ -70,10 +71,33 @@ export interface CreateOptions {
    * base made unique (`my-app-2`).
    */
   exactName?: boolean;
+  /** Recorded with the new document, in its commit. */
+  event?: EventDraft;
 }
 
 /** A derived name lost to a concurrent create at commit: pick again, this many times. */
 const NAME_RACE_RETRIES = 5;
+
+/** What `mutate`'s `decide` returns: the mutation, a value for the caller, and what to record. */
+export interface Decision<T> {
+  mutation: Mutation;
+  value: T;
+  /** Recorded in the write's own commit; nothing is recorded when nothing is written. */
+  event?: EventDraft;
+}
+
+export interface WorkspaceStoreOptions {
+  /**
+   * Where state changes are recorded (default: an `EventStore` with the
+   * default retention); `null` records nothing (the events benchmark's anchor).
+   */
+  events?: EventStore | null;
+  /** Reports what failed after a write succeeded (removing a deleted workspace's events). */
+  warn?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** Firestore commits at most 500 writes. */
+const MAX_WRITES_PER_COMMIT = 500;
 
 /**
  * Workspace state in Firestore. Every write goes through a transaction that
@@ -81,7 +105,19 @@ const NAME_RACE_RETRIES = 5;
  * and a claim made from a stale read is refused.
  */
 export class WorkspaceStore {
-  constructor(readonly db: Firestore) {}
+  readonly events: EventStore | null;
+  private readonly warn: NonNullable<WorkspaceStoreOptions['warn']>;
+
+  constructor(
+    readonly db: Firestore,
+    opts: WorkspaceStoreOptions = {},
+  ) {
+    this.events = opts.events === undefined ? new EventStore(db) : opts.events;
+    this.warn =
+      opts.warn ??
+      ((message, fields) =>
+        process.stderr.write(`${JSON.stringify({ severity: 'WARNING', message, ...fields })}\n`));
+  }
 
   private ref(id: string) {
     return this.db.collection(WORKSPACES).doc(id);
@@ -242,6 +278,8 @@ export class WorkspaceStore {
       const named = { ...ws, name };
       tx.create(this.ref(ws.id), encodeWorkspace(named));
       reserveName(tx, this.db, named);
+      if (opts.event && this.events)
+        this.events.writeIn(tx, ws.id, null, named, opts.event, new Date());
       if (keyRef) {
         const now = Timestamp.now();
         tx.set(keyRef, {
@@ -264,14 +302,15 @@ export class WorkspaceStore {
    */
   async mutate<T>(
     id: string,
-    decide: (ws: Workspace, tx: Transaction) => { mutation: Mutation; value: T },
+    decide: (ws: Workspace, tx: Transaction) => Decision<T>,
   ): Promise<MutateResult<T>> {
-    return this.db.runTransaction(async (tx) => {
+    const result = await this.db.runTransaction(async (tx) => {
       const snap = await tx.get(this.ref(id));
       if (!snap.exists) throw new HubError('not_found', `workspace ${id} not found`);
       const before = decodeWorkspace(snap.data()!);
-      const { mutation, value } = decide(before, tx);
+      const { mutation, value, event } = decide(before, tx);
       if (mutation === null) return { before, after: before, written: false, value };
+      const now = new Date();
       if (mutation === 'delete') {
         // Read before any write, as a transaction requires: the name is freed
         // only if this workspace holds it.
@@ -281,9 +320,11 @@ export class WorkspaceStore {
             : await nameHolder(tx, this.db, before.owner_id, before.name);
         tx.delete(this.ref(id), { lastUpdateTime: snap.updateTime! });
         // The workspace is gone for good: its agent's credential and its name go
-        // with it, in the same write, whichever path (hub, cleanup, Eventarc) removes it.
+        // with it, in the same write, whichever path (hub, cleanup, Eventarc) removes it;
+        // its events are marked for deletion in it too (Firestore keeps subcollections).
         tx.delete(agentTokenRef(this.db, id));
         if (holder === id) tx.delete(nameRef(this.db, before.owner_id, before.name));
+        this.events?.markRemovedIn(tx, id, now);
         return { before, after: null, written: true, value };
       }
       // A document from before names gets one with its first write.
@@ -301,12 +342,32 @@ export class WorkspaceStore {
         ...mutation,
         name,
         version: before.version + 1,
-        updated_at: new Date().toISOString(),
+        updated_at: now.toISOString(),
       };
       if (before.name === UNNAMED) reserveName(tx, this.db, after);
       tx.set(this.ref(id), encodeWorkspace(after), {});
+      if (event && this.events) this.events.writeIn(tx, id, before, after, event, now);
       return { before, after, written: true, value };
     }, TRANSACTION_OPTIONS);
+    if (result.written && result.after === null) await this.removeEventsOf(id);
+    return result;
+  }
+
+  /**
+   * Deletes a removed workspace's events, then its marker. Best effort: the
+   * workspace is gone either way, and the cleanup sweep finishes what is left.
+   */
+  private async removeEventsOf(id: string): Promise<void> {
+    if (!this.events) return;
+    try {
+      while ((await this.events.deleteOf(id)) > 0);
+      await this.db.collection(DELETED_WORKSPACES).doc(id).delete();
+    } catch (err) {
+      this.warn('events of a deleted workspace left for the cleanup sweep', {
+        workspace_id: id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   /** Applies `patch` only if the document is still at `version`; returns null otherwise. */
@@ -314,10 +375,12 @@ export class WorkspaceStore {
     id: string,
     version: number,
     patch: Partial<Workspace>,
+    event?: EventDraft,
   ): Promise<Workspace | null> {
     const r = await this.mutate(id, (ws) => ({
       mutation: ws.version === version ? patch : null,
       value: ws.version === version,
+      event,
     }));
     return r.value ? r.after : null;
   }
@@ -398,16 +461,24 @@ export class WorkspaceStore {
    * still applies or fails on its own. Results in input order.
    */
   async compareAndSetMany(
-    items: ReadonlyArray<{ snap: WorkspaceSnapshot; patch: Partial<Workspace> }>,
+    items: ReadonlyArray<{
+      snap: WorkspaceSnapshot;
+      patch: Partial<Workspace>;
+      event?: EventDraft;
+    }>,
   ): Promise<Array<WorkspaceSnapshot | null>> {
     const out: Array<WorkspaceSnapshot | null> = [];
-    for (let i = 0; i < items.length; i += 500) {
-      const chunk = items.slice(i, i + 500);
+    // Each event is a second write in its workspace's commit.
+    const size = this.events ? MAX_WRITES_PER_COMMIT / 2 : MAX_WRITES_PER_COMMIT;
+    for (let i = 0; i < items.length; i += size) {
+      const chunk = items.slice(i, i + size);
       const writes = chunk.map(({ snap, patch }) => this.next(snap, patch));
       const batch = this.db.batch();
-      chunk.forEach(({ snap }, k) => {
-        const { after, fields } = writes[k]!;
+      chunk.forEach(({ snap, event }, k) => {
+        const { after, fields, at } = writes[k]!;
         batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
+        if (event && this.events)
+          this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
       });
       try {
         const written = await batch.commit();
@@ -420,7 +491,9 @@ export class WorkspaceStore {
       } catch (err) {
         if (!isPreconditionFailure(err)) throw err;
         out.push(
-          ...(await Promise.all(chunk.map(({ snap, patch }) => this.compareAndSet(snap, patch)))),
+          ...(await Promise.all(
+            chunk.map(({ snap, patch, event }) => this.compareAndSet(snap, patch, event)),
+          )),
         );
       }
     }
@@ -434,13 +507,14 @@ export class WorkspaceStore {
   private next(
     snap: WorkspaceSnapshot,
     patch: Partial<Workspace>,
-  ): { after: Workspace; fields: Record<string, unknown> } {
+  ): { after: Workspace; fields: Record<string, unknown>; at: Date } {
+    const at = new Date();
     const changes = {
       ...patch,
       version: snap.workspace.version + 1,
-      updated_at: new Date().toISOString(),
+      updated_at: at.toISOString(),
     };
-    return { after: { ...snap.workspace, ...changes }, fields: encodeWorkspace(changes) };
+    return { after: { ...snap.workspace, ...changes }, fields: encodeWorkspace(changes), at };
   }
 
   /**
@@ -451,14 +525,19 @@ export class WorkspaceStore {
    */
   async decideAndSet<T>(
     id: string,
-    decide: (ws: Workspace) => { patch: Partial<Workspace> | null; value: T },
+    decide: (ws: Workspace) => {
+      patch: Partial<Workspace> | null;
+      value: T;
+      /** Recorded in the write's own commit. */
+      event?: EventDraft;
+    },
   ): Promise<Decided<T>> {
     for (let attempt = 0; ; attempt++) {
       const snap = await this.getSnapshot(id);
       if (!snap) throw new HubError('not_found', `workspace ${id} not found`);
-      const { patch, value } = decide(snap.workspace);
+      const { patch, value, event } = decide(snap.workspace);
       if (patch === null) return { before: snap.workspace, written: null, value };
-      const written = await this.compareAndSet(snap, patch);
+      const written = await this.compareAndSet(snap, patch, event);
       if (written) return { before: snap.workspace, written, value };
       if (attempt >= DECIDE_ATTEMPTS)
         throw new HubError('conflict', `workspace ${id} keeps changing; try again`);
@@ -469,14 +548,23 @@ export class WorkspaceStore {
    * One write, applied only if the document has not changed since `snap` was
    * read (Firestore's update-time precondition): a transaction's guarantee for
    * a single document without its extra round trips. Returns the written
-   * snapshot, or null when someone else wrote first.
+   * snapshot, or null when someone else wrote first. An `event` travels in the
+   * same commit, so it is recorded exactly when the change is.
    */
   async compareAndSet(
     snap: WorkspaceSnapshot,
     patch: Partial<Workspace>,
+    event?: EventDraft,
   ): Promise<WorkspaceSnapshot | null> {
-    const { after, fields } = this.next(snap, patch);
+    const { after, fields, at } = this.next(snap, patch);
     try {
+      if (event && this.events) {
+        const batch = this.db.batch();
+        batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
+        this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
+        const [written] = await batch.commit();
+        return { workspace: after, updateTime: written!.writeTime };
+      }
       const r = await this.ref(after.id).update(fields, {
         lastUpdateTime: snap.updateTime,
       });

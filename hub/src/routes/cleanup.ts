@@ -31,6 +31,10 @@ const SweepSummary = z.object({
     .describe(
       'Instances of this hub with no workspace document; a quarantined one is kept (stopped, disks kept) until an admin calls DELETE /admin/orphans/{zone}/{instance}',
     ),
+  events_deleted: z
+    .number()
+    .int()
+    .describe('Events deleted: of removed workspaces, and expired ones where no TTL policy runs'),
   errors: z.array(z.object({ workspace_id: z.string(), action: z.string(), message: z.string() })),
 });
 
@@ -94,6 +98,8 @@ export function registerCleanupRoute(app: OpenAPIHono<HubEnv>, deps: HubDeps): v
       now: deps.now(),
       retentionDays: deps.config.HUB_RETENTION_DAYS,
       suspendedLimitAction: deps.config.HUB_SUSPENDED_LIMIT_ACTION,
+      // The emulator runs no TTL policy: the sweep deletes expired events itself.
+      deleteExpiredEvents: deps.config.FIRESTORE_EMULATOR_HOST !== undefined,
       zones: deps.config.HUB_ALLOWED_ZONES.length
         ? deps.config.HUB_ALLOWED_ZONES
         : [deps.config.HUB_ZONE],

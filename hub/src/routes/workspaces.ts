@@ -2,6 +2,8 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   ConnectBody,
   CreateWorkspaceBody,
+  DEVICE_ID_HEADER,
+  DeviceId,
   ExtendBody,
   extendDeadline,
   HubError,
@@ -78,13 +80,16 @@ const updateRoute = createRoute({
   responses: { 200: json(Workspace, 'The renamed workspace'), ...problemResponses },
 });
 
+/** The device a start, stop or delete comes from, recorded in its event. */
+const DeviceHeader = z.object({ [DEVICE_ID_HEADER]: DeviceId.optional() });
+
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/workspaces/{id}',
   tags,
   security,
   summary: 'Delete the workspace and its VM and disk',
-  request: { params: IdParams },
+  request: { params: IdParams, headers: DeviceHeader },
   responses: { 202: json(Workspace, 'Deletion under way'), ...problemResponses },
 });
 
@@ -95,7 +100,7 @@ function actionRoute(action: 'stop' | 'start', summary: string) {
     tags,
     security,
     summary,
-    request: { params: IdParams },
+    request: { params: IdParams, headers: DeviceHeader },
     responses: {
       202: json(Workspace, 'The transition is under way (or already was)'),
       ...problemResponses,
@@ -187,10 +192,15 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     return c.json(ws, 200);
   });
 
-  const transition = async (before: Workspace, action: UserAction, identity: Identity) => {
+  const transition = async (
+    before: Workspace,
+    action: UserAction,
+    identity: Identity,
+    deviceId: string | undefined,
+  ) => {
     const r = await requestTransition(deps, before.id, action, {
       now: deps.now(),
-      actor: actorOf(identity),
+      actor: actorOf(identity, deviceId),
     });
     return r.workspace ?? { ...before, status: 'DELETING' as const };
   };
@@ -205,7 +215,8 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
   app.openapi(deleteRoute, async (c) => {
     const identity = c.get('identity');
     const before = await loadVisible(deps.store, identity, c.req.valid('param').id);
-    return c.json(await transition(before, 'delete', identity), 202);
+    const device = c.req.valid('header')[DEVICE_ID_HEADER];
+    return c.json(await transition(before, 'delete', identity, device), 202);
   });
 
   for (const [action, summary] of [
@@ -215,7 +226,8 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     app.openapi(actionRoute(action, summary), async (c) => {
       const identity = c.get('identity');
       const before = await loadVisible(deps.store, identity, c.req.valid('param').id);
-      return c.json(await transition(before, action, identity), 202);
+      const device = c.req.valid('header')[DEVICE_ID_HEADER];
+      return c.json(await transition(before, action, identity, device), 202);
     });
   }
 

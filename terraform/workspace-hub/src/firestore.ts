@@ -74,6 +74,15 @@ export const FIELD_OVERRIDES: Array<{
     field: 'expires_at',
     ttl: true,
   },
+  // A workspace's events (`workspaces/{id}/events`: a TTL policy is per collection group) and the
+  // markers of removed workspaces whose events are being deleted; both are read by `at`/id only.
+  { id: 'events_expiry', collection: 'events', field: 'expires_at', ttl: true },
+  {
+    id: 'deleted_workspaces_expiry',
+    collection: 'deleted_workspaces',
+    field: 'expires_at',
+    ttl: true,
+  },
   { id: 'sync_blob_content', collection: 'sync_blobs', field: 'content', ttl: false },
   { id: 'ssh_key_public_key', collection: 'ssh_keys', field: 'public_key', ttl: false },
 ];

@@ -65,6 +65,7 @@ const NUMBERS = [-1, 0, 0.5, 1, 1.5, 2, 59, 240, 480.25, 1023, 1024, 2222, 65535
 const SAMPLES: Record<string, Value[]> = {
   idle_timeout_minutes: NUMBERS,
   max_extend_minutes: NUMBERS,
+  events_retention_days: NUMBERS,
   retention_days: NUMBERS,
   suspended_limit_action: ['stop', 'delete', 'Stop', 'resume', 'stop '],
   max_workspaces_per_user: NUMBERS,

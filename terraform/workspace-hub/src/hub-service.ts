@@ -52,6 +52,7 @@ export function defineHubService(
     HUB_IDLE_TIMEOUT_MINUTES: '${tostring(var.idle_timeout_minutes)}',
     HUB_MAX_EXTEND_MINUTES: '${tostring(var.max_extend_minutes)}',
     HUB_RETENTION_DAYS: zeroUnsets('retention_days'),
+    HUB_EVENTS_RETENTION_DAYS: '${tostring(var.events_retention_days)}',
     HUB_SUSPENDED_LIMIT_ACTION: vars.suspendedLimitAction.stringValue,
     HUB_MAX_WORKSPACES_PER_USER: zeroUnsets('max_workspaces_per_user'),
   });

@@ -2,6 +2,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  DELETED_WORKSPACES,
+  EVENT_EXPIRY_FIELD,
+  EVENTS,
   HUB_CONNECTION_KEYS,
   IDEMPOTENCY_KEY_EXPIRY_FIELD,
   IDEMPOTENCY_KEYS,
@@ -135,7 +138,7 @@ describe('the committed Terraform module', () => {
     );
   });
 
-  it('expires idempotency keys and hub connection keys by TTL and indexes no large field no query needs', () => {
+  it('expires idempotency keys, hub connection keys and events by TTL and indexes no large field no query needs', () => {
     const fields = resourcesOf('google_firestore_field').map((f) => ({
       at: `${f.collection}.${f.field}`,
       ttl: f.ttl_config,
@@ -147,6 +150,13 @@ describe('the committed Terraform module', () => {
       index: {},
     });
     expect(fields).toContainEqual({ at: `${HUB_CONNECTION_KEYS}.expires_at`, ttl: {}, index: {} });
+    // Events expire too: the store writes `expires_at` on each, and on each removed workspace's marker.
+    for (const expiring of [EVENTS, DELETED_WORKSPACES])
+      expect(fields).toContainEqual({
+        at: `${expiring}.${EVENT_EXPIRY_FIELD}`,
+        ttl: {},
+        index: {},
+      });
     for (const large of [`${SYNC_BLOBS}.content`, `${SSH_KEYS}.public_key`])
       expect(fields).toContainEqual({ at: large, ttl: undefined, index: {} });
   });
@@ -247,6 +257,7 @@ describe('the committed Terraform module', () => {
         'HUB_IDLE_TIMEOUT_MINUTES',
         'HUB_MAX_EXTEND_MINUTES',
         'HUB_RETENTION_DAYS',
+        'HUB_EVENTS_RETENTION_DAYS',
         'HUB_SUSPENDED_LIMIT_ACTION',
         'HUB_MAX_WORKSPACES_PER_USER',
       ].sort(),

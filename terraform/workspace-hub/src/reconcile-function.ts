@@ -64,7 +64,11 @@ export function defineReconcileFunction(
       timeoutSeconds: 60,
       minInstanceCount: 0,
       maxInstanceCount: 3,
-      environmentVariables: { GOOGLE_CLOUD_PROJECT: vars.project.stringValue },
+      environmentVariables: {
+        GOOGLE_CLOUD_PROJECT: vars.project.stringValue,
+        // Its events expire like the hub's.
+        HUB_EVENTS_RETENTION_DAYS: '${tostring(var.events_retention_days)}',
+      },
     },
     dependsOn: [apis.cloudfunctions, apis.cloudbuild, apis.run, apis.artifactregistry],
   });

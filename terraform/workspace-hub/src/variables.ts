@@ -191,6 +191,20 @@ export function defineVariables(scope: Construct) {
         ],
       },
     ),
+    eventsRetentionDays: v(
+      'events_retention_days',
+      'number',
+      "Days a workspace's events are kept (HUB_EVENTS_RETENTION_DAYS, for the hub and the reconcile function); Firestore's TTL policy on the events collection group deletes them after.",
+      {
+        default: 30,
+        validation: [
+          {
+            condition: wholeNumberRule('events_retention_days', 1),
+            errorMessage: 'events_retention_days must be a whole number of days, at least 1.',
+          },
+        ],
+      },
+    ),
     suspendedLimitAction: v(
       'suspended_limit_action',
       'string',
