@@ -283,7 +283,7 @@ describe('the file API, through the agent’s SFTP', () => {
     expect(asAdmin.body.entries.map((e: { name: string }) => e.name)).toContain('notes.bin');
   });
 
-  it('a workspace that is not READY says so with its status', async () => {
+  it('a workspace that is not READY says so with its status, and serves its files again once started', async () => {
     expect((await json('POST', `/workspaces/${id}/stop`)).status).toBe(202);
     await waitFor(id, 'SUSPENDED');
     const r = await json('GET', files());
@@ -293,5 +293,13 @@ describe('the file API, through the agent’s SFTP', () => {
       current_status: 'SUSPENDED',
     });
     expect(r.body.detail).toContain('SUSPENDED');
+
+    // Started again, its files are there (the hub's kept SFTP channel belonged to the agent
+    // before the suspend and is not reused blindly).
+    expect((await json('POST', `/workspaces/${id}/start`)).status).toBe(202);
+    await waitFor(id, 'READY');
+    const after = await json('GET', files());
+    expect(after.status).toBe(200);
+    expect(after.body.entries.map((e: { name: string }) => e.name)).toContain('notes.bin');
   });
 });

@@ -14,6 +14,8 @@ import {
 } from './format.js';
 import { transferList } from './transfers.js';
 
+const RETRIED = new Set(['workspace_not_ready', 'agent_unreachable', 'connection_lost']);
+
 /**
  * The files panel: browse the workspace home, upload several files (progress each), download,
  * new folder, rename, delete (confirmed). Every refusal shows the problem's `detail`.
@@ -21,6 +23,7 @@ import { transferList } from './transfers.js';
 export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
   let cwd = '';
   let disposed = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
   const uploads = new Set<AbortController>();
   const notice = noticeArea();
   const transfers = transferList();
@@ -79,6 +82,7 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
   };
 
   async function refresh(): Promise<void> {
+    clearTimeout(retry);
     try {
       const listing = await filesApi.list(workspaceId, cwd);
       if (disposed) return;
@@ -93,6 +97,8 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
       }
       notice.error(err);
       show(table);
+      // Not ready yet (starting, resuming) or the agent briefly away: look again by itself.
+      if (err instanceof HubProblem && RETRIED.has(err.code)) retry = setTimeout(refresh, 3000);
     }
   }
 
@@ -256,6 +262,7 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
   void refresh();
   return () => {
     disposed = true;
+    clearTimeout(retry);
     for (const abort of uploads) abort.abort();
   };
 }
