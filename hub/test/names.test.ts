@@ -234,6 +234,23 @@ describe('connect', () => {
     const empty = await hub.call('POST', `/workspaces/${ws.id}/connect`, { as: ALICE, body: {} });
     expect(empty.status).toBe(200);
     expect(empty.body.last_device_id).toBe('phone');
+    // Labelled JSON but without a body, as many clients send a bare POST.
+    for (const headers of <Record<string, string>[]>[
+      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json', 'content-length': '0' },
+    ]) {
+      const labelled = await hub.call('POST', `/workspaces/${ws.id}/connect`, {
+        as: ALICE,
+        headers,
+      });
+      expect(labelled.status, JSON.stringify(labelled.body)).toBe(200);
+      expect(labelled.body.last_device_id).toBe('phone');
+    }
+    const malformed = await hub.call('POST', `/workspaces/${ws.id}/connect`, {
+      as: ALICE,
+      body: '{"device_id":',
+    });
+    expect(malformed.status).toBe(400);
     const text = await hub.call('POST', `/workspaces/${ws.id}/connect`, {
       as: ALICE,
       body: '{}',

@@ -23,6 +23,7 @@ import { actorOf } from '../auth/actor.js';
 import type { Identity } from '../auth/identity.js';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
+import { emptyBodyIsNoBody } from '../http/empty-body.js';
 import { loadVisible } from './access.js';
 import { provisionPolicyOf } from './provision-policy.js';
 import { IdParams, json, problemResponses } from './schemas.js';
@@ -248,6 +249,8 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     );
   });
 
+  // Before the route's own validation: a connect without a body is a connect from the default device.
+  app.use('/workspaces/:id/connect', emptyBodyIsNoBody);
   app.openapi(connectRoute, async (c) => {
     const { device_id } = c.req.valid('json');
     const identity = c.get('identity');
