@@ -19,8 +19,7 @@ export const STATUS_LABEL: Record<Workspace['status'], string> = {
   ERROR: 'Error',
 };
 
-/** The workspace's display name: its `name` once the hub gives one, else its id. */
+/** What the page calls a workspace: its name (the owner's, unique per owner), else its id. */
 export function displayName(w: Workspace): string {
-  const name = (w as Workspace & { name?: string | null }).name;
-  return name || w.id;
+  return w.name || w.id;
 }
