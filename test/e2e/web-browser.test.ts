@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type NpmStartHub, startNpmStart } from '@workspace-hub/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentProcessesUnder } from '../../client/test/local-hub.js';
+import { agentProcessesUnder, runWsh } from '../../client/test/local-hub.js';
+import { wshTerminal } from './wsh-terminal.js';
 
 /**
  * The web page as a user meets it: Debian's Chromium (headless, through playwright-core)
@@ -15,11 +16,15 @@ const EMAIL = 'web@example.com';
 let root: string;
 let hub: NpmStartHub;
 let browser: Browser;
+const device = { configDir: '', home: '' };
 /** What the page reported about its Content Security Policy: nothing, we expect. */
 const cspViolations: string[] = [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'wsh-web-'));
+  device.configDir = join(root, 'config');
+  device.home = join(root, 'home');
+  mkdirSync(device.home, { recursive: true });
   const [launched, started] = await Promise.all([
     startNpmStart({ dataDir: join(root, 'data'), port: await freePort() }),
     chromium.launch({
@@ -53,8 +58,15 @@ async function signedIn(email: string): Promise<Page> {
   return page;
 }
 
+/** What the terminal shows (xterm's DOM renderer draws its rows as text into .xterm-rows). */
+const screenText = (page: Page) => page.locator('.xterm-rows').textContent();
+
+async function seeOnScreen(page: Page, text: string) {
+  await expect.poll(() => screenText(page), { timeout: 15_000 }).toContain(text);
+}
+
 describe('the web page against npm start', () => {
-  it('signs in, creates a workspace that only its owner sees, stops it and resumes it from the page that offers to', async () => {
+  it('signs in, creates a workspace only its owner sees, types in its terminal what ssh sees too, finds it after a reload, and resumes it from the page once stopped', async () => {
     const page = await signedIn(EMAIL);
     await page.getByText('No workspaces yet.').waitFor();
 
@@ -75,8 +87,44 @@ describe('the web page against npm start', () => {
     await other.getByText('No workspaces yet.').waitFor();
     expect(await other.locator('tr[data-workspace-id]').count()).toBe(0);
     await other.goto(`${hub.url}/#/workspaces/${id}`);
-    await expect.poll(() => other.locator('.terminal-state').textContent()).toContain('not found');
+    await expect
+      .poll(() => other.locator('.terminal-state').textContent(), { timeout: 15_000 })
+      .toContain('not found');
     await other.context().close();
+
+    // The terminal: session main, a command and its output.
+    await row.first().getByRole('link', { name: 'Terminal' }).click();
+    await page.locator('.xterm-rows').waitFor();
+    await page.locator('.terminal-state').waitFor({ state: 'hidden', timeout: 15_000 });
+    await page.locator('.terminal-screen').click();
+    await page.keyboard.type('echo web-$((6*7))\n');
+    await seeOnScreen(page, 'web-42');
+
+    // A reload comes back to the same session, its scrollback replayed.
+    await page.reload();
+    await seeOnScreen(page, 'web-42');
+
+    // The same session from a real ssh client (`wsh ssh`, OpenSSH): both see what either types.
+    const env = {
+      HOME: device.home,
+      WSH_CONFIG_DIR: device.configDir,
+      WSH_HUB: hub.url,
+      WSH_DEV_EMAIL: EMAIL,
+    };
+    const login = await runWsh(['login', '--dev', EMAIL], { ...device, hub: hub.url, env });
+    expect(login.code, login.stderr).toBe(0);
+    const ssh = wshTerminal([id], env, 'ssh');
+    await ssh.waitFor('web-42');
+    ssh.type('echo ssh-$((2+3))\r');
+    await seeOnScreen(page, 'ssh-5');
+    // The session's tab names the devices attached: the browser and the ssh client's device.
+    const devices = page.locator('[data-session="main"] .devices');
+    await expect
+      .poll(() => devices.textContent(), { timeout: 10_000 })
+      .toMatch(/browser, \S+|\S+, browser/);
+    await ssh.close();
+
+    await page.getByRole('link', { name: '← Workspaces' }).click();
 
     // Stop from the dashboard: the terminal page then says so and offers to resume.
     await page
@@ -87,15 +135,16 @@ describe('the web page against npm start', () => {
       .locator(`tr[data-workspace-id="${id}"][data-status="SUSPENDED"]`)
       .waitFor({ timeout: 30_000 });
     await page.goto(`${hub.url}/#/workspaces/${id}`);
-    await expect.poll(() => page.locator('.terminal-state').textContent()).toContain('stopped');
+    await expect
+      .poll(() => page.locator('.terminal-state').textContent(), { timeout: 15_000 })
+      .toContain('stopped');
+    // Resumed, the terminal is back with what it showed.
     await page.getByRole('button', { name: 'Resume' }).click();
-    await page.getByRole('link', { name: '← Workspaces' }).click();
-    await page
-      .locator(`tr[data-workspace-id="${id}"][data-status="READY"]`)
-      .waitFor({ timeout: 30_000 });
+    await seeOnScreen(page, 'ssh-5');
 
     expect(cspViolations).toEqual([]);
   }, 90_000);
+
   it('uploads a file from the files panel and downloads it back with the same checksum', async () => {
     const page = await signedIn('files@example.com');
     const auth = { authorization: 'Bearer dev:files@example.com' };
