@@ -125,7 +125,7 @@ describe('npm start keeps its workspaces', () => {
     // First run: a workspace with a file in its home.
     let run = await startLauncher();
     await wshOk(['login', '--dev', 'dev@example.com']);
-    const id: string = JSON.parse(await wshOk(['create', '--json'])).id;
+    const id: string = JSON.parse(await wshOk(['create', '--name', 'keeper', '--json'])).id;
     await wshOk(['ssh', id, '--', 'sh', '-c', "'echo first-run > note.txt'"]);
 
     // Ctrl-C: everything it started ends.
@@ -135,13 +135,14 @@ describe('npm start keeps its workspaces', () => {
     expect(agentProcessesUnder(dataDir)).toEqual([]);
     expect(await answers(run.emulatorHost)).toBe(false);
 
-    // Second run: listed, stopped with the reason, started on the same home.
+    // Second run: listed by its name, stopped with the reason, started by name on the same home.
     run = await startLauncher();
     const back = await listed(id);
+    expect(back.name).toBe('keeper');
     expect(back.status).toBe('SUSPENDED');
     expect(back.status_reason).toContain('restarted');
-    expect(JSON.parse(await wshOk(['start', id, '--json'])).status).toBe('READY');
-    expect(await wshOk(['ssh', id, '--', 'cat', 'note.txt'])).toContain('first-run');
+    expect(JSON.parse(await wshOk(['start', 'keeper', '--json'])).status).toBe('READY');
+    expect(await wshOk(['ssh', 'keeper', '--', 'cat', 'note.txt'])).toContain('first-run');
     await wshOk(['ssh', id, '--', 'sh', '-c', "'echo second-run > note2.txt'"]);
 
     // kill -9 once the data was saved: its emulator ends with it, its agent runs on.
