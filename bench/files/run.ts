@@ -3,18 +3,16 @@
  * panel sends them; the hub writes over its SSH connection into the agent's SFTP) against the
  * anchor: OpenSSH's `sftp` uploading the same file to the same agent, in the same run.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/api';
-import { freePort, startFirestoreEmulator } from '@workspace-hub/testing';
 import ssh2 from 'ssh2';
 import { percentile, writeSection } from '../lib/results.js';
+import { startBenchHub } from '../web-terminal/local-hub.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EMAIL = 'bench@example.com';
 const AUTH = { authorization: `Bearer dev:${EMAIL}` };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -28,32 +26,11 @@ const median = (xs: number[]) =>
   );
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-async function waitFor(url: string, hub: ChildProcess, id: string): Promise<number> {
-  for (let i = 0; i < 600; i++) {
-    if (hub.exitCode !== null) throw new Error('the hub exited');
-    const r = await fetch(`${url}/workspaces/${id}/status`, { headers: AUTH }).catch(() => null);
-    const body = r?.ok
-      ? ((await r.json()) as { workspace: { status: string; agent?: { port: number } } })
-      : null;
-    if (body?.workspace.status === 'READY') return body.workspace.agent!.port;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`workspace ${id} never became READY`);
-}
-
-async function waitForHub(url: string, hub: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (hub.exitCode !== null) throw new Error('the hub exited');
-    if (
-      await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the hub did not start');
+/** The file as the hub serves it back, for the checksum of every copy. */
+async function downloadThroughHub(url: string, id: string, path: string): Promise<Uint8Array> {
+  const res = await fetch(`${url}/workspaces/${id}/files/content?path=${path}`, { headers: AUTH });
+  if (res.status !== 200) throw new Error(`download ${path}: ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 /** The panel's upload: consecutive chunks with Content-Range and one upload id. */
@@ -121,49 +98,19 @@ function timedSftp(args: string[], batch: string): Promise<number> {
 
 async function main(): Promise<void> {
   const loadBefore = loadavg();
-  const emulator = await startFirestoreEmulator();
+  // The hub as `npm start` runs it, with one READY workspace and a device key of the user.
+  const bench = await startBenchHub(EMAIL);
   const dir = mkdtempSync(join(tmpdir(), 'wsh-bench-files-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const hub = spawn(process.execPath, [join(ROOT, 'hub/dist/main.js')], {
-    env: {
-      ...process.env,
-      HUB_DRIVER: 'local',
-      HUB_AUTH: 'dev',
-      HUB_URL: url,
-      PORT: String(port),
-      HUB_DATA_DIR: join(dir, 'hub'),
-      GOOGLE_CLOUD_PROJECT: 'bench-files',
-      FIRESTORE_EMULATOR_HOST: emulator.host,
-      METADATA_SERVER_DETECTION: 'none',
-    },
-    stdio: 'ignore',
-  });
+  const { url } = bench;
+  const ws = bench.workspace;
   try {
-    await waitForHub(url, hub);
-    const created = await fetch(`${url}/workspaces`, {
-      method: 'POST',
-      headers: { ...AUTH, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    const ws = (await created.json()) as { id: string };
-    const agentPort = await waitFor(url, hub, ws.id);
-    const home = join(dir, 'hub', 'workspaces', ws.id, 'home');
-    const hostKey = (
-      (await (await fetch(`${url}/workspaces/${ws.id}`, { headers: AUTH })).json()) as {
-        agent: { host_public_key: string };
-      }
-    ).agent.host_public_key;
-
-    // OpenSSH's sftp logs in with a device key of the same user, the host key pinned.
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
-    const put = await fetch(`${url}/me/keys/bench`, {
-      method: 'PUT',
-      headers: { ...AUTH, 'content-type': 'application/json' },
-      body: JSON.stringify({ public_key: readFileSync(join(dir, 'id.pub'), 'utf8') }),
-    });
-    if (!put.ok) throw new Error(`key: ${put.status}`);
-    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${agentPort} ${hostKey}\n`);
+    const agentPort = ws.agent!.port!;
+    // OpenSSH's sftp logs in with that device key, the host key pinned.
+    writeFileSync(join(dir, 'id'), bench.deviceKey, { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'known_hosts'),
+      `[127.0.0.1]:${agentPort} ${ws.agent!.host_public_key}\n`,
+    );
     const sshArgs = [
       '-F',
       '/dev/null',
@@ -205,7 +152,7 @@ async function main(): Promise<void> {
     }
     js.end();
     for (const name of ['via-hub.bin', 'via-sftp.bin', 'via-ssh2.bin'])
-      if (sha256(readFileSync(join(home, name))) !== want)
+      if (sha256(await downloadThroughHub(url, ws.id, name)) !== want)
         throw new Error(`${name}: checksum differs`);
 
     const mibps = (ms: number) => FILE_MIB / (ms / 1000);
@@ -218,7 +165,7 @@ async function main(): Promise<void> {
     const body = [
       `Load average (1, 5, 15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}; after: ${loadAfter.map((x) => x.toFixed(2)).join(', ')}.`,
       '',
-      `A local hub (\`node hub/dist/main.js\`, HUB_DRIVER=local, HUB_AUTH=dev, Firestore emulator) and one READY workspace's vm-agent on this machine. ${FILE_MIB} MiB of random bytes uploaded ${ROUNDS} times each way, alternated, after one warm-up each; medians. Hub: \`PUT …/files/content\` in ${FILE_CHUNK_BYTES / 1024 / 1024} MiB chunks with Content-Range (what the files panel sends), through the hub's SSH connection into the agent's SFTP. Anchor: OpenSSH \`sftp -b\` (\`put\`, its own connection and login each time) to the same agent. Second reference: ssh2's \`fastPut\` (64 × 32 KiB in flight) on one kept connection, the client library the hub itself speaks SSH with. All three files' SHA-256 checked in the home afterwards.`,
+      `A local hub (\`npm start\`'s launcher \`local/dist/main.js\`: local driver, dev identities, Firestore emulator) and one READY workspace's vm-agent on this machine. ${FILE_MIB} MiB of random bytes uploaded ${ROUNDS} times each way, alternated, after one warm-up each; medians. Hub: \`PUT …/files/content\` in ${FILE_CHUNK_BYTES / 1024 / 1024} MiB chunks with Content-Range (what the files panel sends), through the hub's SSH connection into the agent's SFTP. Anchor: OpenSSH \`sftp -b\` (\`put\`, its own connection and login each time) to the same agent. Second reference: ssh2's \`fastPut\` (64 × 32 KiB in flight) on one kept connection, the client library the hub itself speaks SSH with. All three copies' SHA-256 checked afterwards by downloading them through the hub.`,
       '',
       '| measure | hub | sftp (anchor) | ratio | target | met |',
       '|---|---|---|---|---|---|',
@@ -229,9 +176,7 @@ async function main(): Promise<void> {
     writeSection('files', body);
     process.stdout.write(`${body}\n`);
   } finally {
-    hub.kill('SIGTERM');
-    await new Promise((r) => (hub.exitCode !== null ? r(null) : hub.once('exit', r)));
-    await emulator.stop();
+    await bench.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
