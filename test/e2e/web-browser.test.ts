@@ -26,7 +26,11 @@ beforeAll(async () => {
   device.home = join(root, 'home');
   mkdirSync(device.home, { recursive: true });
   const [launched, started] = await Promise.all([
-    startNpmStart({ dataDir: join(root, 'data'), port: await freePort() }),
+    startNpmStart({
+      dataDir: join(root, 'data'),
+      port: await freePort(),
+      env: { HUB_ADMINS: 'admin@example.com' },
+    }),
     chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
@@ -91,6 +95,14 @@ describe('the web page against npm start', () => {
       .poll(() => other.locator('.terminal-state').textContent(), { timeout: 15_000 })
       .toContain('not found');
     await other.context().close();
+    // An admin sees it among everyone's, marked as another user's.
+    const admin = await signedIn('admin@example.com');
+    await admin.getByText('No workspaces yet.').waitFor();
+    await admin.getByLabel('Everyone’s workspaces').check();
+    const theirs = admin.locator(`tr.others[data-workspace-id="${id}"]`);
+    await theirs.waitFor();
+    expect(await theirs.locator('.owner-badge').textContent()).toBe(EMAIL);
+    await admin.context().close();
 
     // The terminal: session main, a command and its output.
     await row.first().getByRole('link', { name: 'Terminal' }).click();
@@ -99,6 +111,17 @@ describe('the web page against npm start', () => {
     await page.locator('.terminal-screen').click();
     await page.keyboard.type('echo web-$((6*7))\n');
     await seeOnScreen(page, 'web-42');
+
+    // A second session, then back to main: each keeps its own screen.
+    page.once('dialog', (d) => d.accept('build'));
+    await page.getByRole('button', { name: '+ New session' }).click();
+    await page.locator('[data-session="build"][aria-current="true"]').waitFor();
+    await page.locator('.terminal-screen').click();
+    await page.keyboard.type('echo in-build\n');
+    await seeOnScreen(page, 'in-build');
+    await page.locator('[data-session="main"]').click();
+    await seeOnScreen(page, 'web-42');
+    expect(await screenText(page)).not.toContain('in-build');
 
     // A reload comes back to the same session, its scrollback replayed.
     await page.reload();
