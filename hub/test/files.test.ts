@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/core';
@@ -98,7 +98,11 @@ beforeAll(async () => {
   await waitFor(id, 'READY');
   home = join(dataDir, 'workspaces', id, 'home');
 });
-afterAll(() => hub?.close());
+afterAll(async () => {
+  await hub?.close();
+  // The test's homes hold tens of MiB.
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
 
 describe('the file API, through the agent’s SFTP', () => {
   it('uploads, lists and downloads a small file byte for byte, and a range of it', async () => {
