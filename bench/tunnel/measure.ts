@@ -7,6 +7,9 @@ export interface PathResult {
   /** null: the echo did not finish within the path's time limit. */
   mbPerSec: number | null;
   downloadMBps: number;
+  /** CPU time of this process (the client and the target) per download / echo, ms. */
+  downloadCpuMs: number;
+  echoCpuMs: number | null;
   p50Ms: number;
   p99Ms: number;
 }
@@ -105,19 +108,29 @@ export async function measurePath(
   await roundTrips(latencyStream, 50); // warm-up
   const trips = await roundTrips(latencyStream, opts.trips);
   latencyStream.destroy();
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
   const downloadStream = await open.download();
+  const downloadCpu = process.cpuUsage();
   const downloadMBps = await downloadThroughput(downloadStream, opts.bytes);
+  const downloadCpuMs = cpuMs(downloadCpu);
   downloadStream.destroy();
   const bulkStream = await open.echo();
+  const echoCpu = process.cpuUsage();
   const mbPerSec = await within(
     opts.echoLimitMs ?? 600_000,
     echoThroughput(bulkStream, opts.bytes),
   );
+  const echoCpuMs = mbPerSec === null ? null : cpuMs(echoCpu);
   bulkStream.destroy();
   return {
     name,
     mbPerSec,
     downloadMBps,
+    downloadCpuMs,
+    echoCpuMs,
     p50Ms: percentile(trips, 50),
     p99Ms: percentile(trips, 99),
   };

@@ -2,6 +2,7 @@
 // against plain TCP on loopback (the anchor) and gcloud's client through the same relay.
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { openIapTunnel } from '../../client/src/iap-tunnel/index.js';
@@ -78,16 +79,37 @@ const viaTs = (relayUrl: string, insecureSkipVerify = false) => ({
   download: () => openIapTunnel({ ...target, port: source.port, relayUrl, insecureSkipVerify }),
 });
 
+/** Each measure's median over the rounds (wall-clock throughput on shared cores is noisy). */
+function medianOf(rounds: PathResult[]): PathResult {
+  const mid = (xs: (number | null)[]) => {
+    const known = xs.filter((x): x is number => x !== null).sort((x, y) => x - y);
+    return known.length ? known[Math.floor(known.length / 2)]! : null;
+  };
+  return {
+    name: rounds[0]!.name,
+    mbPerSec: mid(rounds.map((r) => r.mbPerSec)),
+    downloadMBps: mid(rounds.map((r) => r.downloadMBps))!,
+    downloadCpuMs: mid(rounds.map((r) => r.downloadCpuMs))!,
+    echoCpuMs: mid(rounds.map((r) => r.echoCpuMs)),
+    p50Ms: mid(rounds.map((r) => r.p50Ms))!,
+    p99Ms: mid(rounds.map((r) => r.p99Ms))!,
+  };
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const loadBefore = loadavg();
 try {
-  results.push(
-    await measurePath(
-      'plain TCP (anchor)',
-      { echo: tcp(echo.port), download: tcp(source.port) },
-      big,
-    ),
-  );
-  results.push(await measurePath('TS client → relay (ws)', viaTs(relay.url), big));
-  results.push(await measurePath('TS client → relay (wss)', viaTs(tlsRelay.url, true), big));
+  const paths = [
+    ['plain TCP (anchor)', { echo: tcp(echo.port), download: tcp(source.port) }],
+    ['TS client → relay (ws)', viaTs(relay.url)],
+    ['TS client → relay (wss)', viaTs(tlsRelay.url, true)],
+  ] as const;
+  // Alternated rounds, so load from elsewhere touches every path alike.
+  const rounds = paths.map(() => [] as PathResult[]);
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [i, [name, open]] of paths.entries())
+      rounds[i]!.push(await measurePath(name, open, big));
+  results.push(...rounds.map(medianOf));
   if (hasGcloud()) {
     const compute = await startComputeStub();
     const tunnelTo = (port: number) =>
@@ -137,11 +159,11 @@ const fmt = (n: number, d = 2) => n.toFixed(d);
 const ratio = (a: number | null, b: number | null, d = 3) => (a && b ? fmt(a / b, d) : '—');
 const rows = results.map(
   (r) =>
-    `| ${r.name} | ${fmt(r.downloadMBps, 0)} | ${ratio(r.downloadMBps, anchor.downloadMBps)} | ${r.mbPerSec === null ? 'wedged' : fmt(r.mbPerSec, 0)} | ${ratio(r.mbPerSec, anchor.mbPerSec)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
+    `| ${r.name} | ${fmt(r.downloadMBps, 0)} | ${ratio(r.downloadMBps, anchor.downloadMBps)} | ${r.mbPerSec === null ? 'wedged' : fmt(r.mbPerSec, 0)} | ${ratio(r.mbPerSec, anchor.mbPerSec)} | ${fmt(r.downloadCpuMs, 0)} / ${r.echoCpuMs === null ? '—' : fmt(r.echoCpuMs, 0)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
 );
 const table = [
-  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | CPU ms of this process, download / echo | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 const ts = results.find((r) => r.name.startsWith('TS client → relay (wss)'));
@@ -150,6 +172,8 @@ const versus =
   ts && gc
     ? `\n\nTS client vs gcloud through the same wss relay: ${ratio(ts.downloadMBps, gc.downloadMBps, 1)}× the download throughput, ${gc.mbPerSec === null ? 'echo not compared (gcloud wedged)' : `${ratio(ts.mbPerSec, gc.mbPerSec, 1)}× the echo throughput`}, p50 RTT ${fmt(gc.p50Ms / ts.p50Ms, 1)}× lower.`
     : '';
-const body = `\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise.\n\n${table}${versus}${gcloudNote}`;
+const loadAfter = loadavg();
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
+const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP and the TS client: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client masks what it sends with ws's native \`bufferutil\` (a dependency of the client since 2026-11-30); the relay fake runs on the same \`ws\` and so unmasks natively too (its behaviour is unchanged; its CPU, on the same 2 cores, is less). CPU ms: user + system time of the benchmark's own process during the transfer: the TS client with the targets (plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process), the relay not included; less noisy than MB/s on shared cores.\n\n${table}${versus}${gcloudNote}`;
 console.log(table + versus);
 writeSection('tunnel', body);
