@@ -41,6 +41,27 @@ describe("the agent's port in COS's host firewall", () => {
     expect(again.calls).toEqual([['iptables', '-w', '-C', ...RULE]]);
   });
 
+  it('is opened to the hub’s VPC egress range too when given, and to nothing else', async () => {
+    const script = await writtenFile(
+      dir,
+      renderCloudConfig({ ...fullSpec, agentSourceRanges: ['10.8.0.0/26'] }),
+      '/etc/workspace-hub/open-agent-port.sh',
+    );
+    const fromHub = ['INPUT', '-p', 'tcp', '-s', '10.8.0.0/26', '--dport', '2300', '-j', 'ACCEPT'];
+    // Both already there: each checked once, none added.
+    const { calls } = await runScriptWithStubs(dir, script, { iptables: 0 });
+    expect(calls).toEqual([
+      ['iptables', '-w', '-C', ...RULE],
+      ['iptables', '-w', '-C', ...fromHub],
+    ]);
+  });
+
+  it('refuses a source range that is not an IPv4 CIDR range, naming the field', () => {
+    expect(() =>
+      renderCloudConfig({ ...fullSpec, agentSourceRanges: ['10.8.0.0/26; reboot'] }),
+    ).toThrow(/agentSourceRanges\.0: must be an IPv4 CIDR range/);
+  });
+
   it('is opened on every boot before the agent starts, which requires it', () => {
     const config = parse(renderCloudConfig(minimalSpec)) as Config;
     const firewall = unit(config, 'workspace-firewall.service');

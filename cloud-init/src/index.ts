@@ -13,6 +13,8 @@ export {
   CloudConfigSpec,
   CloudConfigSpecError,
   IMAGE_MAX_LENGTH,
+  IPV4_RANGE,
+  Ipv4RangeField,
   parseCloudConfigSpec,
   type ResolvedCloudConfigSpec,
   SECRET_NAME,

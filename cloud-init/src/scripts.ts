@@ -68,24 +68,22 @@ fi
  * ends with; checked first, so a restart of the unit adds no duplicate.
  */
 export function openAgentPortScript(spec: ResolvedCloudConfigSpec): string {
-  const rule = [
-    'INPUT',
-    '-p',
-    'tcp',
-    '-s',
-    IAP_TCP_FORWARDING_RANGE,
-    '--dport',
-    String(spec.agentPort),
-    '-j',
-    'ACCEPT',
-  ];
+  const sources = [IAP_TCP_FORWARDING_RANGE, ...spec.agentSourceRanges];
+  const rules = sources.map((source) =>
+    ['INPUT', '-p', 'tcp', '-s', source, '--dport', String(spec.agentPort), '-j', 'ACCEPT']
+      .map(shellQuote)
+      .join(' '),
+  );
   return `#!/bin/bash
-# Opens the agent's SSH port to IAP TCP forwarding, and to nothing else.
+# Opens the agent's SSH port to IAP TCP forwarding (and the hub's VPC egress range, when set),
+# and to nothing else.
 set -euo pipefail
-rule=(${rule.map(shellQuote).join(' ')})
-if ! iptables -w -C "\${rule[@]}" 2>/dev/null; then
-  iptables -w -I "\${rule[@]}"
-fi
+open() {
+  if ! iptables -w -C "$@" 2>/dev/null; then
+    iptables -w -I "$@"
+  fi
+}
+${rules.map((r) => `open ${r}`).join('\n')}
 `;
 }
 

@@ -18,6 +18,7 @@ describe('CloudConfigSpec', () => {
     expect(parseCloudConfigSpec(minimalSpec)).toEqual({
       ...minimalSpec,
       agentPort: 2222,
+      agentSourceRanges: [],
       secretNames: [],
       homeMountPath: '/mnt/disks/home',
       username: 'dev',

@@ -63,6 +63,13 @@ export const SecretNameField = z
   .string()
   .regex(SECRET_NAME, 'must be a Secret Manager secret id (letters, digits, _ and -)');
 
+/** An IPv4 CIDR range such as 10.8.0.0/26 (what iptables `-s` takes). */
+export const IPV4_RANGE =
+  /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+export const Ipv4RangeField = z
+  .string()
+  .regex(IPV4_RANGE, 'must be an IPv4 CIDR range like 10.8.0.0/26');
+
 /** Roots that are writable on Container-Optimized OS; everything else is read-only. */
 const HomeMountPathField = z
   .string()
@@ -85,6 +92,11 @@ export const CloudConfigSpec = z
     hubUrl: HubUrlField,
     image: ImageField,
     agentPort: z.number().int().min(1024).max(65535).default(2222),
+    /**
+     * Ranges the agent port is opened to besides IAP TCP forwarding's: the subnet of the hub's
+     * Cloud Run Direct VPC egress (browser terminal, files).
+     */
+    agentSourceRanges: z.array(Ipv4RangeField).max(8).default([]),
     secretNames: z.array(SecretNameField).max(100).default([]),
     projectId: ProjectIdField.optional(),
     homeMountPath: HomeMountPathField.default('/mnt/disks/home'),

@@ -21,7 +21,7 @@ ExecStart=/bin/bash ${SCRIPT_DIR}/mount-home.sh
 /** As in Google's "Configuring the host firewall" for COS: a oneshot unit the container's unit requires. */
 export function firewallUnit(): string {
   return `[Unit]
-Description=Workspace agent port in the host firewall (IAP range only)
+Description=Workspace agent port in the host firewall (IAP and the hub egress range only)
 Before=${AGENT_UNIT}
 
 [Service]

@@ -1,6 +1,7 @@
 import {
   ARTIFACT_REGISTRY_IMAGE,
   IMAGE_MAX_LENGTH,
+  Ipv4RangeField,
   SecretNameField,
 } from '@workspace-hub/cloud-init';
 import {
@@ -134,6 +135,11 @@ export const HubConfigSchema = z
       .pipe(z.number().max(65535))
       .describe(
         'The vm-agent’s SSH port on workspace VMs (1024–65535); the IAP firewall rule opens the same one.',
+      ),
+    HUB_EGRESS_RANGES: list
+      .pipe(z.array(Ipv4RangeField))
+      .describe(
+        'Comma-separated IPv4 ranges the hub reaches agents from: the subnet of its Cloud Run Direct VPC egress (the module sets it). Workspace VMs’ host firewall opens the agent port to them besides IAP’s.',
       ),
     HUB_WORKSPACE_SECRET_NAMES: list
       .pipe(z.array(SecretNameField))

@@ -28,6 +28,7 @@ export function buildInstanceExtras(
         hubUrl: config.HUB_URL!,
         image,
         agentPort: config.HUB_AGENT_PORT,
+        agentSourceRanges: config.HUB_EGRESS_RANGES,
         secretNames: config.HUB_WORKSPACE_SECRET_NAMES,
         projectId: ws.project_id,
       }),

@@ -37,6 +37,7 @@ describe("a workspace VM's user-data", () => {
     hub = await startTestHub({
       HUB_AGENT_PORT: '2299',
       HUB_WORKSPACE_SECRET_NAMES: 'github-token,npm_token',
+      HUB_EGRESS_RANGES: '10.8.0.0/26',
     });
   });
   afterAll(() => hub.close());
@@ -49,6 +50,17 @@ describe("a workspace VM's user-data", () => {
     expect(userData).toContain('AGENT_PORT=2299');
     expect(userData).toContain('WORKSPACE_SECRET_NAMES=github-token,npm_token');
     expect(userData).toContain(`GOOGLE_CLOUD_PROJECT=${created.body.project_id}`);
+  });
+
+  it('opens the agent port to the hub’s VPC egress range as well as to IAP’s', async () => {
+    const created = await hub.call('POST', '/workspaces', { as: 'alice@example.com', body: {} });
+    const userData = sentUserData(hub, created.body.instance_name);
+    const script = await writtenFile(dir, userData, '/etc/workspace-hub/open-agent-port.sh');
+    const { calls } = await runScriptWithStubs(dir, script, { iptables: 0 });
+    expect(calls.map((c) => c.slice(3).join(' '))).toEqual([
+      'INPUT -p tcp -s 35.235.240.0/20 --dport 2299 -j ACCEPT',
+      'INPUT -p tcp -s 10.8.0.0/26 --dport 2299 -j ACCEPT',
+    ]);
   });
 });
 
