@@ -45,6 +45,7 @@ export function defineHubService(
     HUB_WORKSPACE_IMAGE: vars.workspaceImage.stringValue,
     HUB_WORKSPACE_SA: ids.workspace.email,
     HUB_AGENT_PORT: '${tostring(var.agent_port)}',
+    HUB_EGRESS_RANGES: network.hubEgressRange,
     HUB_WORKSPACE_SECRET_NAMES: Fn.join(',', vars.workspaceSecretNames.listValue),
     HUB_NETWORK: network.networkName,
     HUB_SUBNETWORK: network.subnetworkName,
@@ -75,6 +76,14 @@ export function defineHubService(
       serviceAccount: ids.hub.email,
       // Terminal gateway WebSockets and long polls live as long as a request may.
       timeout: '3600s',
+      // Direct VPC egress: the hub reaches agents on the VMs' internal IPs (browser terminal,
+      // files); everything else (Google APIs) leaves as before.
+      vpcAccess: {
+        egress: 'PRIVATE_RANGES_ONLY',
+        networkInterfaces: [
+          { network: network.networkName, subnetwork: network.hubEgressSubnetwork },
+        ],
+      },
       scaling: { minInstanceCount: 0, maxInstanceCount: vars.hubMaxInstances.numberValue },
     },
     dependsOn: [apis.run],
@@ -89,6 +98,11 @@ export function defineHubService(
           condition:
             '${length(var.allowed_machine_types) == 0 || contains(var.allowed_machine_types, var.default_machine_type)}',
           errorMessage: 'allowed_machine_types must include default_machine_type.',
+        },
+        {
+          condition: '${var.network == "" || var.hub_egress_subnetwork != ""}',
+          errorMessage:
+            'With an existing network, set hub_egress_subnetwork: the subnet in region the hub reaches workspace agents from.',
         },
         {
           condition: '${var.network != "" || var.subnetwork == ""}',

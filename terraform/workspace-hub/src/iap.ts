@@ -29,6 +29,19 @@ export function defineIapAccess(
     description: 'IAP TCP forwarding to the workspace agent SSH port.',
     dependsOn: [apis.compute],
   });
+  // Cloud Run's Direct VPC egress takes any address of its subnet, and ingress rules cannot name
+  // Cloud Run by tag or service account: the whole subnet's range, to the agent port only.
+  new ComputeFirewall(scope, 'hub_to_agent', {
+    project: vars.project.stringValue,
+    name: '${var.service_name}-allow-hub-agent',
+    network: network.networkName,
+    direction: 'INGRESS',
+    sourceRanges: [network.hubEgressRange],
+    targetTags: [WORKSPACE_NETWORK_TAG],
+    allow: [{ protocol: 'tcp', ports: ['${tostring(var.agent_port)}'] }],
+    description: 'The hub (Cloud Run Direct VPC egress) to the workspace agent SSH port.',
+    dependsOn: [apis.compute],
+  });
   const members = TerraformIterator.fromList(vars.teamMembers.listValue);
   // On IAP's tunnels, to the agent's port only: not project-wide, not to other ports (22, RDP).
   new IapTunnelIamMember(scope, 'team_iap_tunnel', {

@@ -250,6 +250,7 @@ describe('the committed Terraform module', () => {
         'HUB_WORKSPACE_IMAGE',
         'HUB_WORKSPACE_SA',
         'HUB_AGENT_PORT',
+        'HUB_EGRESS_RANGES',
         'HUB_WORKSPACE_SECRET_NAMES',
         'HUB_NETWORK',
         'HUB_SUBNETWORK',
@@ -366,8 +367,41 @@ describe('the committed Terraform module', () => {
     expect(main.locals.workspace_network_name).toBe(
       '${var.network != "" ? var.network : google_compute_network.workspace_network[0].name}',
     );
-    // Ingress stays one rule: IAP to the agent port.
-    expect(resourcesOf('google_compute_firewall')).toHaveLength(1);
+    // Ingress: IAP to the agent port, and the hub's own egress subnet to the same port.
+    expect(resourcesOf('google_compute_firewall')).toHaveLength(2);
+  });
+
+  it('reaches workspace agents through Direct VPC egress from a subnet of its own, to the agent port only', () => {
+    const template = resource('google_cloud_run_v2_service', 'hub').template as Block;
+    expect(template.vpc_access).toEqual({
+      egress: 'PRIVATE_RANGES_ONLY',
+      network_interfaces: [
+        {
+          network: '${local.workspace_network_name}',
+          subnetwork: '${local.hub_egress_subnetwork_name}',
+        },
+      ],
+    });
+    expect(resource('google_compute_subnetwork', 'hub_egress_subnet')).toMatchObject({
+      ip_cidr_range: '${var.hub_egress_range}',
+      region: '${var.region}',
+      network: '${google_compute_network.workspace_network[0].id}',
+    });
+    // Apart from the workspaces' subnet: a workspace cannot reach another's agent this way.
+    expect(variables.hub_egress_range?.default).not.toBe(variables.subnet_range?.default);
+    expect(resource('google_compute_firewall', 'hub_to_agent')).toMatchObject({
+      direction: 'INGRESS',
+      source_ranges: ['${local.hub_egress_source_range}'],
+      target_tags: ['workspace-hub'],
+      allow: [{ protocol: 'tcp', ports: ['${tostring(var.agent_port)}'] }],
+    });
+    expect(main.locals.hub_egress_source_range).toBe(
+      '${var.network != "" ? data.google_compute_subnetwork.existing_hub_egress_subnet[0].ip_cidr_range : var.hub_egress_range}',
+    );
+    // The same range reaches each VM's host firewall through the hub's configuration.
+    expect((main.locals.hub_environment as Record<string, string>).HUB_EGRESS_RANGES).toBe(
+      '${local.hub_egress_source_range}',
+    );
   });
 
   it('sizes the hub from its measured memory, with startup CPU boost', () => {

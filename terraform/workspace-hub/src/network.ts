@@ -3,6 +3,7 @@ import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network/index
 import { ComputeRouter } from '@cdktf/provider-google/lib/compute-router/index.js';
 import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat/index.js';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork/index.js';
+import { DataGoogleComputeSubnetwork } from '@cdktf/provider-google/lib/data-google-compute-subnetwork/index.js';
 import { TerraformLocal, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { Apis } from './apis.js';
@@ -56,6 +57,34 @@ export function defineNetwork(scope: Construct, vars: Variables, apis: Apis) {
     sourceSubnetworkIpRangesToNat: 'LIST_OF_SUBNETWORKS',
     subnetwork: [{ name: `\${${subnet.fqn}[0].id}`, sourceIpRangesToNat: ['ALL_IP_RANGES'] }],
   });
+  // The hub's Direct VPC egress gets a subnet of its own: the firewall lets only its range reach
+  // the agent port, so workspaces cannot reach each other's agents the same way.
+  const hubEgress = new ComputeSubnetwork(scope, 'hub_egress_subnet', {
+    count: WHEN_CREATED,
+    project,
+    name: '${var.service_name}-hub-egress',
+    region: vars.region.stringValue,
+    network: `\${${network.fqn}[0].id}`,
+    ipCidrRange: vars.hubEgressRange.stringValue,
+    privateIpGoogleAccess: true,
+  });
+  const existingHubEgress = new DataGoogleComputeSubnetwork(scope, 'existing_hub_egress_subnet', {
+    count: Token.asNumber('${var.network != "" ? 1 : 0}'),
+    project,
+    region: vars.region.stringValue,
+    name: '${strcontains(var.hub_egress_subnetwork, "/") ? null : var.hub_egress_subnetwork}',
+    selfLink: '${strcontains(var.hub_egress_subnetwork, "/") ? var.hub_egress_subnetwork : null}',
+  });
+  const hubEgressSubnetwork = new TerraformLocal(
+    scope,
+    'hub_egress_subnetwork_name',
+    `\${var.network != "" ? var.hub_egress_subnetwork : ${hubEgress.fqn}[0].name}`,
+  );
+  const hubEgressRange = new TerraformLocal(
+    scope,
+    'hub_egress_source_range',
+    `\${var.network != "" ? ${existingHubEgress.fqn}[0].ip_cidr_range : var.hub_egress_range}`,
+  );
   const networkName = new TerraformLocal(
     scope,
     'workspace_network_name',
@@ -66,7 +95,12 @@ export function defineNetwork(scope: Construct, vars: Variables, apis: Apis) {
     'workspace_subnetwork_name',
     `\${var.network != "" ? var.subnetwork : ${subnet.fqn}[0].name}`,
   );
-  return { networkName: networkName.asString, subnetworkName: subnetworkName.asString };
+  return {
+    networkName: networkName.asString,
+    subnetworkName: subnetworkName.asString,
+    hubEgressSubnetwork: hubEgressSubnetwork.asString,
+    hubEgressRange: hubEgressRange.asString,
+  };
 }
 
 export type WorkspaceNetwork = ReturnType<typeof defineNetwork>;

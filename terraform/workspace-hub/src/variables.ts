@@ -265,6 +265,28 @@ export function defineVariables(scope: Construct) {
         ],
       },
     ),
+    hubEgressRange: v(
+      'hub_egress_range',
+      'string',
+      'IP range of the subnet the module creates, when network is empty, for the hub’s Direct VPC egress to workspace agents (browser terminal, files); /26 or larger (Cloud Run takes addresses 16 at a time).',
+      {
+        default: '10.20.16.0/26',
+        validation: [
+          {
+            condition:
+              'can(cidrhost(var.hub_egress_range, 0)) && tonumber(split("/", var.hub_egress_range)[1]) <= 26',
+            errorMessage:
+              'hub_egress_range must be a CIDR range of /26 or larger, like 10.20.16.0/26.',
+          },
+        ],
+      },
+    ),
+    hubEgressSubnetwork: v(
+      'hub_egress_subnetwork',
+      'string',
+      'With an existing network: the subnet in region (name, or self link for Shared VPC) the hub’s Direct VPC egress takes addresses from; its whole range is let through to the agent port. Keep it apart from the workspaces’ subnet.',
+      { default: '' },
+    ),
     workspaceExternalIp: v(
       'workspace_external_ip',
       'bool',
