@@ -29,7 +29,9 @@ beforeAll(async () => {
     startNpmStart({
       dataDir: join(root, 'data'),
       port: await freePort(),
-      env: { HUB_ADMINS: 'admin@example.com' },
+      // Sockets end after 6 s, as Cloud Run ends requests at its timeout: the page must
+      // reconnect under every terminal step without the user noticing.
+      env: { HUB_ADMINS: 'admin@example.com', HUB_TERMINAL_MAX_SECONDS: '6' },
     }),
     chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -126,6 +128,16 @@ describe('the web page against npm start', () => {
     // A reload comes back to the same session, its scrollback replayed.
     await page.reload();
     await seeOnScreen(page, 'web-42');
+
+    // The hub ends the socket: the page attaches again by itself, the replay does not double
+    // what the screen showed, and typing goes on.
+    const attachments = async () =>
+      Number(await page.locator('.terminal-page').getAttribute('data-attachments'));
+    const before = await attachments();
+    await expect.poll(attachments, { timeout: 15_000 }).toBeGreaterThan(before);
+    expect((await screenText(page))?.split('web-42')).toHaveLength(2);
+    await page.keyboard.type('echo after-$((1+1))\n');
+    await seeOnScreen(page, 'after-2');
 
     // The same session from a real ssh client (`wsh ssh`, OpenSSH): both see what either types.
     const env = {

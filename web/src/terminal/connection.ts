@@ -19,6 +19,8 @@ export interface ConnectionEvents {
 }
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+/** Keystrokes typed while reconnecting are sent once attached again, up to this many bytes. */
+const PENDING_INPUT_MAX = 64 * 1024;
 const PING_MS = 25_000;
 /** Refusals a new socket would get again at once: the page decides what comes next. */
 const FINAL = new Set(['workspace_not_ready', 'permission_denied']);
@@ -37,6 +39,9 @@ export class TerminalConnection {
   private retry: ReturnType<typeof setTimeout> | undefined;
   private ping: ReturnType<typeof setInterval> | undefined;
   private readonly encoder = new TextEncoder();
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private attachedNow = false;
 
   constructor(
     private readonly workspaceId: string,
@@ -55,6 +60,7 @@ export class TerminalConnection {
     const socket = new WebSocket(url, webSocketProtocols());
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
+    this.attachedNow = false;
     socket.onopen = () => {
       this.send({ type: 'attach', session: this.session, ...this.size });
       clearInterval(this.ping);
@@ -67,6 +73,7 @@ export class TerminalConnection {
     socket.onclose = () => {
       clearInterval(this.ping);
       if (this.socket !== socket) return;
+      this.attachedNow = false;
       this.socket = null;
       if (this.closed) return this.on.state('closed');
       this.on.state('reconnecting');
@@ -81,9 +88,11 @@ export class TerminalConnection {
       case 'attached':
         this.failures = 0;
         this.session = msg.session;
+        this.attachedNow = true;
         this.on.attached(msg.session);
         this.on.state('open');
         this.send({ type: 'list' });
+        this.flushPending();
         return;
       case 'sessions':
         this.on.sessions(msg.sessions);
@@ -105,7 +114,18 @@ export class TerminalConnection {
   }
 
   input(data: string): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(this.encoder.encode(data));
+    const bytes = this.encoder.encode(data);
+    if (this.attachedNow && this.socket?.readyState === WebSocket.OPEN) this.socket.send(bytes);
+    else if (this.pendingBytes + bytes.length <= PENDING_INPUT_MAX) {
+      this.pending.push(bytes);
+      this.pendingBytes += bytes.length;
+    }
+  }
+
+  private flushPending(): void {
+    for (const bytes of this.pending) this.socket?.send(bytes);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   resize(cols: number, rows: number): void {
@@ -115,6 +135,7 @@ export class TerminalConnection {
 
   attach(session: string): void {
     this.session = session;
+    this.attachedNow = false;
     this.send({ type: 'attach', session, ...this.size });
   }
 

@@ -24,17 +24,17 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
   let current = session;
   const bar = sessionsBar({ attach: (name) => switchTo(name) });
 
-  show(
-    root,
-    h(
-      'section',
-      { class: 'terminal-page' },
-      h('div', { class: 'toolbar' }, h('a', { href: '#/', class: 'back' }, '← Workspaces'), title),
-      bar.el,
-      state,
-      h('div', { class: 'terminal-layout' }, screen, filesPanel),
-    ),
+  // How many times a socket attached (tests and debugging: a reconnect adds one).
+  let attachments = 0;
+  const section = h(
+    'section',
+    { class: 'terminal-page' },
+    h('div', { class: 'toolbar' }, h('a', { href: '#/', class: 'back' }, '← Workspaces'), title),
+    bar.el,
+    state,
+    h('div', { class: 'terminal-layout' }, screen, filesPanel),
   );
+  show(root, section);
 
   const setState = (text: string, kind: 'info' | 'error' | 'none', ...extra: Node[]) => {
     state.className = `terminal-state ${kind}`;
@@ -47,6 +47,7 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
     attached: (name) => {
       // The hub replays the session's scrollback next: start from a clean screen.
       view.terminal.reset();
+      section.dataset.attachments = String(++attachments);
       current = name;
       bar.render(sessions, current);
       history.replaceState(null, '', `#/workspaces/${workspaceId}/${name}`);
