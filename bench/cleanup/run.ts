@@ -11,6 +11,7 @@ import {
   createGceDriver,
   deterministicRequestId,
   newWorkspace,
+  OrphanStore,
   sweep,
   WORKSPACES,
   type Workspace,
@@ -164,7 +165,7 @@ async function main() {
     const sweepOnce = async (env: Env) => {
       const store = new WorkspaceStore(env.db);
       const summary = await sweep(
-        { store, driver: env.driver, db: env.db },
+        { store, driver: env.driver, orphans: new OrphanStore(env.db) },
         { zones: [ZONE], orphanGraceMs: 0 },
       );
       if (summary.suspended !== DUE || summary.errors.length)

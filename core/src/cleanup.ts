@@ -1,4 +1,3 @@
-import type { Firestore } from '@google-cloud/firestore';
 import type { ComputeDriver } from './compute/driver.js';
 import { eachLimited } from './each-limited.js';
 import { isHubError } from './errors.js';
@@ -6,6 +5,7 @@ import { isPastDeadline } from './idle.js';
 import { isTransitional } from './lifecycle.js';
 import { type OrphanReport, passOverOrphans } from './orphans.js';
 import { finishInterruptedCreate, isInsertUnrecorded, type ProvisionDeps } from './provision.js';
+import type { OrphanStore } from './store/orphan-store.js';
 import type { WorkspaceSnapshot, WorkspaceStore } from './store/workspace-store.js';
 import type { SuspendedLimitAction } from './suspend-limit.js';
 import { syncWorkspace } from './sync.js';
@@ -14,7 +14,7 @@ import { type BatchOutcome, finishInterruptedCall, requestTransitions } from './
 export interface SweepDeps {
   store: WorkspaceStore;
   driver: ComputeDriver;
-  db: Firestore;
+  orphans: OrphanStore;
   /** Lets the sweep finish a create cut short before its insert; without it, such a create times out. */
   instanceExtras?: ProvisionDeps['instanceExtras'];
 }

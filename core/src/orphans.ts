@@ -1,4 +1,3 @@
-import type { Firestore } from '@google-cloud/firestore';
 import {
   type ComputeDriver,
   HUB_LABEL,
@@ -10,14 +9,13 @@ import {
 import { eachLimited } from './each-limited.js';
 import { HubError } from './errors.js';
 import { deterministicRequestId } from './ids.js';
-import { WORKSPACES } from './store/workspace-store.js';
-
-/** One marker per orphan instance (`<zone>.<name>`), kept while it has no workspace document. */
-export const ORPHANS = 'orphan_instances';
+import type { OrphanMarker, OrphanStore } from './store/orphan-store.js';
+import type { WorkspaceStore } from './store/workspace-store.js';
 
 export interface OrphanDeps {
   driver: ComputeDriver;
-  db: Firestore;
+  store: WorkspaceStore;
+  orphans: OrphanStore;
 }
 
 /** An instance of ours with no workspace document, as `/cleanup` reports it to admins. */
@@ -54,31 +52,23 @@ export async function passOverOrphans(
   const now = opts.now.getTime();
   const result: OrphanPassResult = { seen: [], quarantined: 0, errors: [] };
   const instances = await deps.driver.list(opts.zones, { [HUB_LABEL]: 'true' });
-  const markers = new Map((await deps.db.collection(ORPHANS).get()).docs.map((d) => [d.id, d]));
+  const markers = new Map<string, OrphanMarker>(
+    (await deps.orphans.allMarkers()).map((m) => [`${m.zone}.${m.name}`, m]),
+  );
   for (let i = 0; i < instances.length; i += 500) {
     const chunk = instances.slice(i, i + 500);
-    // Only existence matters here: ask for one small field, not whole documents.
-    const docs = await deps.db.getAll(
-      ...chunk.map((inst) => deps.db.collection(WORKSPACES).doc(workspaceIdOf(inst))),
-      { fieldMask: ['status'] },
-    );
-    await eachLimited(chunk, opts.concurrency, async (inst, k) => {
+    const existing = await deps.store.existingIds(chunk.map(workspaceIdOf));
+    await eachLimited(chunk, opts.concurrency, async (inst) => {
       const key = `${inst.zone}.${inst.name}`;
       const seen = markers.get(key);
       markers.delete(key);
       try {
-        if (docs[k]!.exists) {
-          if (seen) await seen.ref.delete();
+        if (existing.has(workspaceIdOf(inst))) {
+          if (seen) await deps.orphans.forget(inst.zone, inst.name);
           return;
         }
-        let firstSeen = seen ? Number(seen.get('first_seen_ms')) : now;
-        if (!seen) {
-          await deps.db
-            .collection(ORPHANS)
-            .doc(key)
-            .set({ first_seen_ms: now, name: inst.name, zone: inst.zone });
-          firstSeen = now;
-        }
+        const firstSeen = seen?.firstSeenMs ?? now;
+        if (!seen) await deps.orphans.markFirstSeen(inst.zone, inst.name, firstSeen);
         let quarantined = isQuarantined(inst);
         if (!quarantined && now - firstSeen >= opts.graceMs) {
           await deps.driver.quarantine(
@@ -104,7 +94,7 @@ export async function passOverOrphans(
     });
   }
   // Instances gone since they were seen: nothing left to report.
-  await Promise.all([...markers.values()].map((m) => m.ref.delete()));
+  await Promise.all([...markers.values()].map((m) => deps.orphans.forget(m.zone, m.name)));
   return result;
 }
 
@@ -126,8 +116,7 @@ export async function deleteOrphan(
       'conflict',
       `instance ${name} is not quarantined: only an orphan the cleanup sweep has set aside can be deleted`,
     );
-  const doc = await deps.db.collection(WORKSPACES).doc(workspaceIdOf(inst)).get();
-  if (doc.exists)
+  if ((await deps.store.existingIds([workspaceIdOf(inst)])).size)
     throw new HubError(
       'conflict',
       `instance ${name} has a workspace document again: delete the workspace instead`,
@@ -137,6 +126,6 @@ export async function deleteOrphan(
     name,
     deterministicRequestId(zone, name, 'delete-orphan'),
   );
-  await deps.db.collection(ORPHANS).doc(`${zone}.${name}`).delete();
+  await deps.orphans.forget(zone, name);
   return op;
 }

@@ -4,6 +4,7 @@ import type {
   ComputeDriver,
   HubConnectionKeyStore,
   KeyStore,
+  OrphanStore,
   ProvisionDeps,
   SyncStore,
   WorkspaceStore,
@@ -17,6 +18,10 @@ import type { Logger } from './log.js';
 /** Everything the routes need, built once by `wiring.ts` (or a test). */
 export interface HubDeps {
   config: HubConfig;
+  /**
+   * The Firestore client the stores share, held here only to probe readiness
+   * and to close it at shutdown: every read and write goes through a store.
+   */
   db: Firestore;
   /** Whether Firestore answers (readiness, 503s during an outage). */
   firestore: FirestoreReadiness;
@@ -28,6 +33,7 @@ export interface HubDeps {
   connectionKeys: HubConnectionKeyStore;
   /** SSH connections to workspace agents on a user's behalf (`agent-link/README.md`). */
   agentLink: AgentLink;
+  orphans: OrphanStore;
   driver: ComputeDriver;
   /** Verifies users (per HUB_AUTH). */
   verifier: Verifier;

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
+import { probeFirestore } from '@workspace-hub/core';
 
 export type FirestoreState = 'ok' | 'unavailable' | 'unknown';
 
@@ -29,7 +30,7 @@ export class FirestoreReadiness {
   constructor(private readonly probe: () => Promise<unknown>) {}
 
   static of(db: Firestore): FirestoreReadiness {
-    return new FirestoreReadiness(() => db.collection('hub').doc('readiness').get());
+    return new FirestoreReadiness(() => probeFirestore(db));
   }
 
   /** What the last probe (or failed call) said, without asking. */

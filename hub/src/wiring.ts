@@ -5,6 +5,7 @@ import {
   EventStore,
   HubConnectionKeyStore,
   KeyStore,
+  OrphanStore,
   SyncStore,
   WorkspaceStore,
 } from '@workspace-hub/core';
@@ -89,6 +90,7 @@ export async function buildDeps(
     agentTokens,
     connectionKeys,
     agentLink: new AgentLink({ driver, connectionKeys, log, now }),
+    orphans: new OrphanStore(db),
     driver,
     verifier: parts.verifier ?? verifierFor(config),
     googleCerts: parts.googleCerts ?? googleCerts,

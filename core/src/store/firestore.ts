@@ -13,3 +13,8 @@ export function createFirestore(projectId: string): Firestore {
     ...(emulator ? {} : { preferRest: true }),
   });
 }
+
+/** A small read that succeeds only when Firestore answers: the hub's readiness probe. */
+export async function probeFirestore(db: Firestore): Promise<void> {
+  await db.collection('hub').doc('readiness').get();
+}

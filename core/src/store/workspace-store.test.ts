@@ -2,8 +2,8 @@ import { Timestamp } from '@google-cloud/firestore';
 import type { Workspace } from '@workspace-hub/api';
 import { testFirestore } from '@workspace-hub/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleWorkspace } from '../../test/sample-workspace.js';
 import { isHubError } from '../errors.js';
-import { newWorkspaceId } from '../ids.js';
 import {
   IDEMPOTENCY_KEY_EXPIRY_FIELD,
   IDEMPOTENCY_KEY_TTL_MS,
@@ -15,34 +15,15 @@ const { db } = testFirestore();
 const store = new WorkspaceStore(db);
 
 function sample(owner: string, createdAt: Date): Workspace {
-  const id = newWorkspaceId();
   const t = createdAt.toISOString();
-  return {
-    id,
-    name: 'workspace',
+  return sampleWorkspace({
     owner_id: owner,
     owner_email: `${owner}@example.com`,
-    instance_name: id,
-    zone: 'europe-west1-b',
-    project_id: 'p',
-    image_tag: 'latest',
-    machine_type: 'e2-standard-4',
-    disk_size_gb: 50,
-    status: 'PROVISIONING',
-    status_reason: null,
-    last_connected_at: null,
     last_activity_at: t,
-    last_device_id: null,
-    idle_timeout_minutes: 240,
-    deadline: null,
-    metadata: { repo: null, branch: null, device_id: null },
-    agent: null,
     operation: { name: null, kind: 'insert', started_at: t },
-    error: null,
     created_at: t,
     updated_at: t,
-    version: 1,
-  };
+  });
 }
 
 afterAll(() => db.terminate());
@@ -146,5 +127,14 @@ describe('WorkspaceStore', () => {
     // What the caller is told was written is what a reader gets back.
     expect(stored[0]).toEqual(results[0]!.workspace);
     expect(stored[0]).toMatchObject({ machine_type: 'e2-standard-4', version: 2 });
+  });
+
+  it('tells which ids have a document, in one read', async () => {
+    const [a, b] = [sample('hal', new Date(base)), sample('hal', new Date(base))];
+    await store.create(a);
+    await store.create(b);
+    const missing = sample('hal', new Date(base)).id;
+    expect(await store.existingIds([a.id, missing, b.id])).toEqual(new Set([a.id, b.id]));
+    expect(await store.existingIds([])).toEqual(new Set());
   });
 });

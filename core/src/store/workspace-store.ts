@@ -223,6 +223,16 @@ export class WorkspaceStore {
       : null;
   }
 
+  /**
+   * Which of `ids` have a workspace document, in one round trip that reads
+   * one small field of each (only existence matters).
+   */
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const docs = await this.db.getAll(...ids.map((id) => this.ref(id)), { fieldMask: ['status'] });
+    return new Set(docs.filter((d) => d.exists).map((d) => d.id));
+  }
+
   /** Creates `ws`; returns the existing one instead when the idempotency key was used before. */
   async create(
     ws: Workspace,

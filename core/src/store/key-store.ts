@@ -1,7 +1,7 @@
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import type { SshKey } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
-import { parsePublicKey } from './ssh-public-key.js';
+import { parsePublicKey } from '../keys/ssh-public-key.js';
 
 export const SSH_KEYS = 'ssh_keys';
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
