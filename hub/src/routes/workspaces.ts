@@ -10,6 +10,7 @@ import {
   ListWorkspacesQuery,
   provisionWorkspace,
   recordConnection,
+  renameWorkspace,
   requestTransition,
   syncWorkspace,
   UpdateWorkspaceBody,
@@ -207,8 +208,11 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
   };
 
   app.openapi(updateRoute, async (c) => {
-    const { id } = await loadVisible(deps.store, c.get('identity'), c.req.valid('param').id);
-    const ws = await deps.store.rename(id, c.req.valid('json').name);
+    const identity = c.get('identity');
+    const { id } = await loadVisible(deps.store, identity, c.req.valid('param').id);
+    const ws = await renameWorkspace(deps.store, id, c.req.valid('json').name, {
+      actor: actorOf(identity),
+    });
     c.header('ETag', `"${ws.version}"`);
     return c.json(ws, 200);
   });
