@@ -18,6 +18,8 @@ export interface RunningHub {
   deps: Promise<HubDeps>;
   /** Requests answered so far, probes aside: unchanged means nothing was written meanwhile. */
   answered(): number;
+  /** The browser terminals' sockets, once the first one opened. */
+  terminals(): Pick<Terminals, 'size' | 'bufferedBytes'> | null;
   close(): Promise<void>;
 }
 
@@ -89,8 +91,12 @@ export async function startHub(
   });
   // The terminal's module (and `ws`) loads with the first WebSocket, not at cold start.
   let terminals: Promise<Terminals> | null = null;
+  let terminalsLoaded: Terminals | null = null;
   const terminalsOf = (l: Awaited<typeof loading>) => {
-    terminals ??= import('./terminal/index.js').then((m) => m.createTerminals(l.deps, l.fetch));
+    terminals ??= import('./terminal/index.js').then((m) => {
+      terminalsLoaded = m.createTerminals(l.deps, l.fetch);
+      return terminalsLoaded;
+    });
     return terminals;
   };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -107,6 +113,7 @@ export async function startHub(
     ready: loading.then(() => undefined),
     deps: loading.then((l) => l.deps),
     answered: () => answered,
+    terminals: () => terminalsLoaded,
     async close() {
       // Open sockets would hold the server open; the pages reconnect to another instance.
       (await terminals)?.closeAll();

@@ -141,6 +141,25 @@ describe('browser terminal', () => {
     await web.close();
   });
 
+  it('stops reading a session while the browser is behind, instead of buffering its output', async () => {
+    const web = await terminal();
+    web.send({ type: 'attach', session: 'flood' });
+    await web.waitForMessage('attached');
+    web.ws.pause(); // the browser stops reading
+    web.type('yes 0123456789abcdef | head -c 300000000; echo FLO""OD_DONE\n');
+    let most = 0;
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      most = Math.max(most, t.hub.terminals()?.bufferedBytes() ?? 0);
+    }
+    // The high-water mark (1 MiB) and what was in flight, not the hundreds of MB produced.
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThan(4 * 1024 * 1024);
+    web.ws.resume();
+    web.type('\x03');
+    await web.close();
+  });
+
   it('refuses another user’s workspace as not found, and lets an admin attach', async () => {
     const bob = await refusal(terminal(BOB));
     expect(bob).toMatchObject({ status: 404, body: { code: 'not_found' } });

@@ -11,6 +11,8 @@ export interface Terminals {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Open sockets. */
   size(): number;
+  /** Output held for browsers, summed over the sockets. */
+  bufferedBytes(): number;
   closeAll(): void;
 }
 
@@ -23,6 +25,7 @@ export function createTerminals(
   return {
     upgrade: terminalUpgradeHandler(fetch, server.accept),
     size: server.size,
+    bufferedBytes: server.bufferedBytes,
     closeAll: server.closeAll,
   };
 }

@@ -8,13 +8,15 @@ import type { AcceptedUpgrade } from './terminal-upgrade.js';
 
 /** A frame larger than this closes the socket (1009): keystrokes and control messages are small. */
 const MAX_FRAME_BYTES = 256 * 1024;
-/** Protocol pings; a socket that answered none of the last two is dropped. */
+/** Protocol pings; a socket that did not answer one by the next is dropped. */
 const PING_INTERVAL_MS = 30_000;
 
 export interface TerminalServer {
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, grant: AcceptedUpgrade): void;
   /** Sockets open now. */
   size(): number;
+  /** Output held for browsers, summed over the sockets (bounded by flow control). */
+  bufferedBytes(): number;
   /** Closes every socket with `reconnect` (the hub is shutting down). */
   closeAll(): void;
 }
@@ -47,7 +49,7 @@ export function createTerminalServer(
       alive.set(ws, false);
       ws.ping();
     }
-  }, PING_INTERVAL_MS / 2);
+  }, PING_INTERVAL_MS);
   pinger.unref();
 
   return {
@@ -70,6 +72,7 @@ export function createTerminalServer(
       });
     },
     size: () => wss.clients.size,
+    bufferedBytes: () => [...wss.clients].reduce((sum, ws) => sum + ws.bufferedAmount, 0),
     closeAll() {
       clearInterval(pinger);
       for (const ws of wss.clients) ws.close(TERMINAL_CLOSE_CODES.reconnect, 'hub shutting down');
