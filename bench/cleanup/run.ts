@@ -49,7 +49,7 @@ async function peakHeap<T>(
 }
 
 async function seed(projectId: string, total: number, due: number, now: Date) {
-  const db = createFirestore(projectId);
+  const db = createFirestore(projectId, process.env.FIRESTORE_EMULATOR_HOST);
   const fake = await spawnComputeFake(projectId, 5);
   // As the hub wires it: no look at the suspend operation.
   const driver = createGceDriver({

@@ -105,7 +105,7 @@ async function main() {
   const emulator = await startFirestoreEmulator();
   const projectId = 'bench-hub-api';
   process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-  const db = createFirestore(projectId);
+  const db = createFirestore(projectId, emulator.host);
   const store = new WorkspaceStore(db);
   const policy = {
     projectId,

@@ -10,7 +10,8 @@ export interface ImageReference {
   digest: string | null;
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** A digest as registries name it: `sha256:` and 64 lowercase hex digits. */
+export const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** Splits a reference; a colon before the last `/` belongs to the registry's port, not a tag. */
 export function parseImageReference(reference: string): ImageReference {
@@ -39,5 +40,5 @@ export function imageTagOf(image: ImageReference): string {
 
 /** The full reference a workspace runs: the deployment's repository with the document's `image_tag`. */
 export function workspaceImage(repository: string, imageTag: string): string {
-  return DIGEST.test(imageTag) ? `${repository}@${imageTag}` : `${repository}:${imageTag}`;
+  return IMAGE_DIGEST.test(imageTag) ? `${repository}@${imageTag}` : `${repository}:${imageTag}`;
 }

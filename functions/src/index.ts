@@ -32,7 +32,7 @@ function depsFromEnv(): Promise<FunctionDeps> {
       throw new Error('HUB_EVENTS_RETENTION_DAYS must be a whole number of days, at least 1');
     const log: FunctionDeps['log'] = (severity, message, fields = {}) =>
       process.stdout.write(`${JSON.stringify({ severity, message, ...fields })}\n`);
-    const db = createFirestore(projectId);
+    const db = createFirestore(projectId, process.env.FIRESTORE_EMULATOR_HOST);
     return {
       store: new WorkspaceStore(db, {
         events: new EventStore(db, { retentionDays }),

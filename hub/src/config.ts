@@ -6,6 +6,9 @@ import {
 } from '@workspace-hub/cloud-init';
 import {
   DEFAULT_EVENT_RETENTION_DAYS,
+  IMAGE_DIGEST,
+  imageTagOf,
+  type ProvisionPolicy,
   parseImageReference,
   SUSPENDED_LIMIT_ACTIONS,
 } from '@workspace-hub/core';
@@ -237,6 +240,13 @@ export const HubConfigSchema = z
         path: ['HUB_WORKSPACE_IMAGE'],
         message: `must be an Artifact Registry image like europe-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG, at most ${IMAGE_MAX_LENGTH} characters`,
       });
+    const digest = parseImageReference(c.HUB_WORKSPACE_IMAGE).digest;
+    if (digest !== null && !IMAGE_DIGEST.test(digest))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HUB_WORKSPACE_IMAGE'],
+        message: `its digest must be sha256: and 64 lowercase hex digits, not ${digest}`,
+      });
     if (c.HUB_ALLOWED_ZONES.length > 0 && !c.HUB_ALLOWED_ZONES.includes(c.HUB_ZONE))
       ctx.addIssue({
         code: 'custom',
@@ -253,8 +263,62 @@ export const HubConfigSchema = z
         message: 'must be one of HUB_ALLOWED_MACHINE_TYPES',
       });
   })
-  // Parsed once: repository, tag and digest travel separately from here on.
-  .transform((c) => ({ ...c, workspaceImage: parseImageReference(c.HUB_WORKSPACE_IMAGE) }));
+  .transform((c) => ({ ...c, ...settingsOf(c) }));
+
+const lowerCased = (list: readonly string[]) => list.map((s) => s.toLowerCase());
+
+/**
+ * What the variables mean, worked out once here so nothing downstream
+ * derives it again: who is admitted and who is an admin (emails compared
+ * lower-cased, as verifiers give them), the zones the hub serves, the rules
+ * of new workspaces, and the image split into repository, tag and digest.
+ */
+function settingsOf(c: {
+  GOOGLE_CLOUD_PROJECT: string;
+  HUB_ADMINS: string[];
+  HUB_ALLOWED_DOMAINS: string[];
+  HUB_ALLOWED_USERS: string[];
+  HUB_SCHEDULER_SA?: string | undefined;
+  HUB_ZONE: string;
+  HUB_ALLOWED_ZONES: string[];
+  HUB_DEFAULT_MACHINE_TYPE: string;
+  HUB_ALLOWED_MACHINE_TYPES: string[];
+  HUB_DEFAULT_DISK_SIZE_GB: number;
+  HUB_WORKSPACE_IMAGE: string;
+  HUB_IDLE_TIMEOUT_MINUTES: number;
+  HUB_MAX_WORKSPACES_PER_USER?: number | undefined;
+}) {
+  const workspaceImage = parseImageReference(c.HUB_WORKSPACE_IMAGE);
+  const zones = c.HUB_ALLOWED_ZONES.length > 0 ? c.HUB_ALLOWED_ZONES : [c.HUB_ZONE];
+  const provisioning: ProvisionPolicy = {
+    projectId: c.GOOGLE_CLOUD_PROJECT,
+    defaultZone: c.HUB_ZONE,
+    allowedZones: zones,
+    defaultMachineType: c.HUB_DEFAULT_MACHINE_TYPE,
+    allowedMachineTypes: c.HUB_ALLOWED_MACHINE_TYPES,
+    defaultDiskSizeGb: c.HUB_DEFAULT_DISK_SIZE_GB,
+    defaultImageTag: imageTagOf(workspaceImage),
+    idleTimeoutMinutes: c.HUB_IDLE_TIMEOUT_MINUTES,
+    maxWorkspacesPerUser: c.HUB_MAX_WORKSPACES_PER_USER,
+  };
+  return {
+    /** Who may use the hub, and who administers it (lower-cased emails and domains). */
+    access: {
+      admins: lowerCased(c.HUB_ADMINS),
+      domains: lowerCased(c.HUB_ALLOWED_DOMAINS),
+      users: lowerCased(c.HUB_ALLOWED_USERS),
+    },
+    /** The Scheduler's service account, lower-cased. */
+    schedulerSa: c.HUB_SCHEDULER_SA?.toLowerCase(),
+    /** Every zone the hub creates workspaces in (and sweeps). */
+    zones,
+    /** The rules of new workspaces, what creates may ask for and `GET /config` tells. */
+    provisioning,
+    /** Repository, tag and digest of `HUB_WORKSPACE_IMAGE`, travelling separately from here on. */
+    workspaceImage,
+  };
+}
+
 export type HubConfig = z.infer<typeof HubConfigSchema>;
 
 export class ConfigError extends Error {}

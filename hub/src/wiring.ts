@@ -71,7 +71,8 @@ export async function buildDeps(
     driverFactory?: DriverFactory | undefined;
   } = {},
 ): Promise<HubDeps> {
-  const db = parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT);
+  const db =
+    parts.db ?? createFirestore(config.GOOGLE_CLOUD_PROJECT, config.FIRESTORE_EMULATOR_HOST);
   const agentTokens = new AgentTokenStore(db);
   const connectionKeys = new HubConnectionKeyStore(db);
   const driver = parts.driver ?? (await driverFor(config, agentTokens, parts.driverFactory));

@@ -33,12 +33,9 @@ async function main() {
   const emulator = ownEmulator
     ? await startFirestoreEmulator({ importData: snapshots.latest() ?? undefined })
     : null;
-  if (emulator) {
-    // The Firestore client finds the emulator through the environment; the
-    // driver keeps its port from the workspaces' `ssh -L` through the config.
-    process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
-    config = { ...config, FIRESTORE_EMULATOR_HOST: emulator.host };
-  }
+  // The hub's Firestore client and the driver (which keeps the emulator's port
+  // from the workspaces' `ssh -L`) both take the emulator from the config.
+  if (emulator) config = { ...config, FIRESTORE_EMULATOR_HOST: emulator.host };
   const hub = await startLocalHub(config);
   try {
     await hub.ready;

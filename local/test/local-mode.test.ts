@@ -143,7 +143,9 @@ describe('local mode: workspaces are vm-agent processes', () => {
       ?.slice('WORKSPACE_AGENT_TOKEN='.length);
     expect(agentToken).toBeTruthy();
     process.env.FIRESTORE_EMULATOR_HOST = config.FIRESTORE_EMULATOR_HOST;
-    const tokens = new AgentTokenStore(createFirestore(config.GOOGLE_CLOUD_PROJECT));
+    const tokens = new AgentTokenStore(
+      createFirestore(config.GOOGLE_CLOUD_PROJECT, config.FIRESTORE_EMULATOR_HOST),
+    );
     expect(await tokens.verify(id, agentToken!)).toBe(true);
 
     expect((await api('DELETE', `/workspaces/${id}`)).status).toBe(202);

@@ -8,5 +8,5 @@ export function testFirestore(): { db: Firestore; projectId: string; host: strin
   const host = inject('firestoreEmulatorHost');
   process.env.FIRESTORE_EMULATOR_HOST = host;
   const projectId = `test-${randomBytes(5).toString('hex')}`;
-  return { db: createFirestore(projectId), projectId, host };
+  return { db: createFirestore(projectId, host), projectId, host };
 }

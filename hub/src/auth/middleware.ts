@@ -8,11 +8,7 @@ import { checkAllowed } from './verifiers.js';
 export function authenticate(
   deps: Pick<HubDeps, 'verifier' | 'config'>,
 ): MiddlewareHandler<HubEnv> {
-  const policy = {
-    admins: deps.config.HUB_ADMINS.map((e) => e.toLowerCase()),
-    domains: deps.config.HUB_ALLOWED_DOMAINS.map((d) => d.toLowerCase()),
-    users: deps.config.HUB_ALLOWED_USERS.map((e) => e.toLowerCase()),
-  };
+  const policy = deps.config.access;
   return async (c, next) => {
     const caller = await deps.verifier(c);
     if (!checkAllowed(caller, policy))

@@ -86,7 +86,7 @@ export function registerAgentRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): vo
     const ws = c.get('agentWorkspace');
     const [own, admins, hubKeys] = await Promise.all([
       deps.keys.listByOwner(ws.owner_id),
-      deps.keys.listByEmails(deps.config.HUB_ADMINS.map((e) => e.toLowerCase())),
+      deps.keys.listByEmails(deps.config.access.admins),
       // Bound to this workspace only, and only until they expire.
       deps.connectionKeys.listValid(ws.id, deps.now()),
     ]);

@@ -83,10 +83,10 @@ async function isScheduler(deps: HubDeps, c: Context, sa: string): Promise<boole
 
 /** The Scheduler's service account, or an admin through the normal user verifier. */
 async function authorizeCleanup(deps: HubDeps, c: Context): Promise<string> {
-  const sa = deps.config.HUB_SCHEDULER_SA?.toLowerCase();
+  const sa = deps.config.schedulerSa;
   if (sa && (await isScheduler(deps, c, sa))) return sa;
   const caller = await deps.verifier(c);
-  if (!deps.config.HUB_ADMINS.map((e) => e.toLowerCase()).includes(caller.email))
+  if (!deps.config.access.admins.includes(caller.email))
     throw new HubError('permission_denied', 'cleanup is for the Scheduler job and admins');
   return caller.email;
 }
@@ -100,9 +100,7 @@ export function registerCleanupRoute(app: OpenAPIHono<HubEnv>, deps: HubDeps): v
       suspendedLimitAction: deps.config.HUB_SUSPENDED_LIMIT_ACTION,
       // The emulator runs no TTL policy: the sweep deletes expired events itself.
       deleteExpiredEvents: deps.config.FIRESTORE_EMULATOR_HOST !== undefined,
-      zones: deps.config.HUB_ALLOWED_ZONES.length
-        ? deps.config.HUB_ALLOWED_ZONES
-        : [deps.config.HUB_ZONE],
+      zones: deps.config.zones,
     });
     c.get('log').info('cleanup sweep', { by: who, ...summary, errors: summary.errors.length });
     return c.json(summary, 200);

@@ -2,7 +2,6 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { HubSettings } from '@workspace-hub/core';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
-import { provisionPolicyOf } from './provision-policy.js';
 import { json, problemResponses } from './schemas.js';
 
 const settingsRoute = createRoute({
@@ -18,7 +17,7 @@ const settingsRoute = createRoute({
 });
 
 export function registerHubSettingsRoute(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
-  const policy = provisionPolicyOf(deps.config);
+  const policy = deps.config.provisioning;
   const settings: HubSettings = {
     auth: deps.config.HUB_AUTH,
     zones: [...policy.allowedZones],

@@ -26,7 +26,6 @@ import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
 import { emptyBodyIsNoBody } from '../http/empty-body.js';
 import { loadVisible } from './access.js';
-import { provisionPolicyOf } from './provision-policy.js';
 import { IdParams, json, problemResponses } from './schemas.js';
 
 const tags = ['workspaces'];
@@ -155,7 +154,7 @@ export function registerWorkspaceRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps)
     store: deps.store,
     driver: deps.driver,
     instanceExtras: deps.instanceExtras,
-    policy: provisionPolicyOf(deps.config),
+    policy: deps.config.provisioning,
   };
 
   app.openapi(listRoute, async (c) => {
