@@ -391,6 +391,11 @@ describe('workspace names', () => {
     const byNew = await wsh(['ssh', 'renamed', '--', 'echo', 'new-name']);
     expect(byNew.code, byNew.stderr).toBe(0);
     expect(byNew.stdout.trim()).toBe('new-name');
+    const history = await wsh(['events', 'renamed', '--json']);
+    expect(history.code, history.stderr).toBe(0);
+    expect(JSON.parse(history.stdout).events.map((e: { action: string }) => e.action)).toContain(
+      'stop',
+    );
     const byOld = await wsh(['ssh', 'workspace', '--', 'true', '--json']);
     expect(byOld.code).toBe(1);
     expect(byOld.stderr).toMatch(/not found/);
