@@ -1,19 +1,13 @@
 import type { Workspace } from '@workspace-hub/api';
-import { testFirestore } from '@workspace-hub/testing/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { StoreWithRacingWrite } from '../test/racing-store.js';
+import { describe, expect, it } from 'vitest';
+import { racingStoreOnEmulator } from '../test/racing-store.js';
 import { sampleWorkspace } from '../test/sample-workspace.js';
+import { at, MIN, NOW } from '../test/times.js';
 import { agentMustReportReady, recordAgentActivity, recordAgentReady } from './agent-reports.js';
 import { isHubError } from './errors.js';
 import { parsePublicKey } from './keys/ssh-public-key.js';
 
-const { db } = testFirestore();
-const store = new StoreWithRacingWrite(db);
-afterAll(() => db.terminate());
-
-const NOW = new Date('2026-01-01T06:00:00.000Z');
-const MIN = 60_000;
-const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+const store = racingStoreOnEmulator();
 
 const HOST_KEY = (() => {
   const type = Buffer.from('ssh-ed25519');

@@ -1,20 +1,13 @@
-import { testFirestore } from '@workspace-hub/testing/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { StoreWithRacingWrite } from '../test/racing-store.js';
-import { sampleWorkspace } from '../test/sample-workspace.js';
-import type { Actor } from './actor.js';
+import { describe, expect, it } from 'vitest';
+import { racingStoreOnEmulator } from '../test/racing-store.js';
+import { OWNER, sampleWorkspace } from '../test/sample-workspace.js';
+import { at, MIN, NOW } from '../test/times.js';
 import { isHubError } from './errors.js';
 import { extendDeadline } from './extend.js';
 
-const { db } = testFirestore();
-const store = new StoreWithRacingWrite(db);
-afterAll(() => db.terminate());
+const store = racingStoreOnEmulator();
 
-const NOW = new Date('2026-01-01T06:00:00.000Z');
-const MIN = 60_000;
-const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
-const actor: Actor = { kind: 'user', sub: 'alice', email: 'alice@example.com', admin: false };
-const opts = { now: NOW, maxMinutes: 480, actor };
+const opts = { now: NOW, maxMinutes: 480, actor: OWNER };
 const ready = async (deadline: string | null) =>
   (await store.create(sampleWorkspace({ status: 'READY', operation: null, deadline }))).workspace;
 

@@ -1,4 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
+import { testFirestore } from '@workspace-hub/testing/vitest';
+import { afterAll } from 'vitest';
 import { type WorkspaceSnapshot, WorkspaceStore } from '../src/store/workspace-store.js';
 
 /**
@@ -25,4 +27,11 @@ export class StoreWithRacingWrite extends WorkspaceStore {
     if (race) await race(new WorkspaceStore(this.db));
     return snap;
   }
+}
+
+/** A `StoreWithRacingWrite` on the test emulator, in a project of its own, closed after the file. */
+export function racingStoreOnEmulator(): StoreWithRacingWrite {
+  const { db } = testFirestore();
+  afterAll(() => db.terminate());
+  return new StoreWithRacingWrite(db);
 }
