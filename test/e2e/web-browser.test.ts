@@ -53,6 +53,7 @@ afterAll(async () => {
 
 async function signedIn(email: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.url });
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.text().includes('Content Security Policy')) cspViolations.push(m.text());
@@ -72,7 +73,7 @@ async function seeOnScreen(page: Page, text: string) {
 }
 
 describe('the web page against npm start', () => {
-  it('signs in, creates a workspace only its owner sees, types in its terminal what ssh sees too, finds it after a reload, and resumes it from the page once stopped', async () => {
+  it('signs in, creates a workspace only its owner sees, types in its terminal what ssh sees too, finds it after a reload and a dropped socket, copies and pastes, and resumes it from the page once stopped', async () => {
     const page = await signedIn(EMAIL);
     await page.getByText('No workspaces yet.').waitFor();
 
@@ -138,6 +139,15 @@ describe('the web page against npm start', () => {
     expect((await screenText(page))?.split('web-42')).toHaveLength(2);
     await page.keyboard.type('echo after-$((1+1))\n');
     await seeOnScreen(page, 'after-2');
+
+    // Copy and paste: a double-clicked word is copied, Ctrl+Shift+V pastes it into the session.
+    const line = page.locator('.xterm-rows > div').filter({ hasText: /^after-2\s*$/ });
+    const box = (await line.first().boundingBox())!;
+    await page.mouse.dblclick(box.x + 10, box.y + box.height / 2);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('after-2');
+    await page.keyboard.press('Control+Shift+V');
+    await page.keyboard.press('Enter');
+    await seeOnScreen(page, 'after-2: command not found');
 
     // The same session from a real ssh client (`wsh ssh`, OpenSSH): both see what either types.
     const env = {
