@@ -7,132 +7,19 @@ process.env.METADATA_SERVER_DETECTION ??= 'none';
 
 import { Timestamp } from '@google-cloud/firestore';
 import {
-  createFirestore,
-  createGceDriver,
   deterministicRequestId,
-  newWorkspace,
   OrphanStore,
   sweep,
   WORKSPACES,
-  type Workspace,
   WorkspaceStore,
 } from '@workspace-hub/core';
-import {
-  resetFirestore,
-  startFirestoreEmulator,
-  testProvisionPolicy,
-} from '@workspace-hub/testing';
-import { spawnComputeFake } from '../lib/compute-fake-process.js';
+import { startFirestoreEmulator } from '@workspace-hub/testing';
 import { writeSection } from '../lib/results.js';
+import { type Env, measured, median, ZONE } from '../lib/seeded-workspaces.js';
 
-const ZONE = 'europe-west1-b';
 const DUE = Number(process.env.BENCH_DUE ?? 1000);
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 10_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-
-/** Samples the heap while `work` runs; returns its peak above the starting point, in MiB. */
-async function peakHeap<T>(
-  work: () => Promise<T>,
-): Promise<{ value: T; peakMiB: number; ms: number }> {
-  globalThis.gc?.();
-  const base = process.memoryUsage().heapUsed;
-  let peak = base;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
-  }, 5);
-  const t0 = performance.now();
-  const value = await work();
-  const ms = performance.now() - t0;
-  clearInterval(timer);
-  peak = Math.max(peak, process.memoryUsage().heapUsed);
-  return { value, peakMiB: (peak - base) / 2 ** 20, ms };
-}
-
-async function seed(projectId: string, total: number, due: number, now: Date) {
-  const db = createFirestore(projectId, process.env.FIRESTORE_EMULATOR_HOST);
-  const fake = await spawnComputeFake(projectId, 5);
-  // As the hub wires it: no look at the suspend operation.
-  const driver = createGceDriver({
-    projectId,
-    endpoint: fake.endpoint,
-    authClient: fake.authClient,
-    suspendRefusalWaitMs: 0,
-  });
-  const dueIds: string[] = [];
-  let batch = db.batch();
-  for (let i = 0; i < total; i++) {
-    const ws: Workspace = {
-      ...newWorkspace(
-        { sub: `u${i % 50}`, email: `u${i % 50}@example.com` },
-        {},
-        testProvisionPolicy(projectId, ZONE),
-        now,
-      ),
-      status: 'READY',
-      operation: null,
-    };
-    const isDue = i < due;
-    ws.deadline = new Date(now.getTime() + (isDue ? -60_000 : 3_600_000)).toISOString();
-    if (isDue) dueIds.push(ws.id);
-    batch.set(db.collection(WORKSPACES).doc(ws.id), {
-      ...ws,
-      deadline: Timestamp.fromDate(new Date(ws.deadline)),
-      created_at: Timestamp.fromDate(now),
-      updated_at: Timestamp.fromDate(now),
-      last_activity_at: Timestamp.fromDate(now),
-    });
-    if ((i + 1) % 500 === 0) {
-      await batch.commit();
-      batch = db.batch();
-    }
-  }
-  await batch.commit();
-  // Instances exist (RUNNING) only for the due workspaces; that is all a sweep touches at GCE.
-  await Promise.all(
-    dueIds.map((id) =>
-      driver.create(
-        {
-          name: id,
-          zone: ZONE,
-          machineType: 'e2-standard-4',
-          diskSizeGb: 20,
-          userData: '#cloud-config\n{}\n',
-          image: 'img',
-          labels: { 'workspace-hub': 'true', 'workspace-id': id },
-        },
-        deterministicRequestId(id, 'insert'),
-      ),
-    ),
-  );
-  for (let tries = 0; ; tries++) {
-    const running = await driver.list([ZONE], { 'workspace-hub': 'true' });
-    if (running.filter((i) => i.status === 'RUNNING').length === dueIds.length) break;
-    if (tries > 600) throw new Error('instances did not reach RUNNING');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { db, fake, driver, dueIds };
-}
-
-type Env = Awaited<ReturnType<typeof seed>>;
-
-/** Seeds a project, measures `work` on it, and clears it, so every measurement starts alike. */
-async function measured<T>(
-  host: string,
-  projectId: string,
-  total: number,
-  work: (env: Env) => Promise<T>,
-) {
-  const env = await seed(projectId, total, DUE, new Date());
-  try {
-    return await peakHeap(() => work(env));
-  } finally {
-    await env.fake.close();
-    await env.db.terminate();
-    await resetFirestore(host, projectId);
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
   const emulator = await startFirestoreEmulator();
@@ -207,9 +94,9 @@ async function main() {
     const reps: Array<{ anchor: number; floor: number; sweep: number }> = [];
     for (let r = 0; r <= REPS; r++) {
       console.log(r ? `repetition ${r}/${REPS}…` : 'warm-up round…');
-      const anchor = await measured(host, 'bench-anchor', TOTAL, anchorWrites);
-      const floor = await measured(host, 'bench-floor', TOTAL, floorWork);
-      const swept = await measured(host, 'bench-sweep', TOTAL, sweepOnce);
+      const anchor = await measured(host, 'bench-anchor', TOTAL, DUE, anchorWrites);
+      const floor = await measured(host, 'bench-floor', TOTAL, DUE, floorWork);
+      const swept = await measured(host, 'bench-sweep', TOTAL, DUE, sweepOnce);
       if (r) reps.push({ anchor: anchor.ms, floor: floor.ms, sweep: swept.ms });
       console.log(
         `  anchor ${anchor.ms.toFixed(0)} ms, floor ${floor.ms.toFixed(0)} ms, sweep ${swept.ms.toFixed(0)} ms`,
@@ -220,7 +107,7 @@ async function main() {
     const floorRatios = reps.map((r) => r.floor / r.anchor);
 
     // The sweep's GCE calls alone (same client, fake, batching), and memory at two sizes.
-    const gceOnly = await measured(host, 'bench-gce', DUE, ({ driver, dueIds }) =>
+    const gceOnly = await measured(host, 'bench-gce', DUE, DUE, ({ driver, dueIds }) =>
       driver.suspendMany(
         dueIds.map((id) => ({
           zone: ZONE,
@@ -230,12 +117,12 @@ async function main() {
       ),
     );
     // The emulator has no indexes: one query scans the collection, whatever it returns.
-    const idleQuery = await measured(host, 'bench-query', TOTAL, async ({ db }) => {
+    const idleQuery = await measured(host, 'bench-query', TOTAL, DUE, async ({ db }) => {
       for await (const page of new WorkspaceStore(db).scan('READY', 'deadline', new Date(), 1000))
         if (page.length !== DUE) throw new Error(`the idle query found ${page.length}`);
     });
-    const small = await measured(host, 'bench-small', Math.max(DUE * 2, 2000), sweepOnce);
-    const big = await measured(host, 'bench-big', TOTAL, sweepOnce);
+    const small = await measured(host, 'bench-small', Math.max(DUE * 2, 2000), DUE, sweepOnce);
+    const big = await measured(host, 'bench-big', TOTAL, DUE, sweepOnce);
 
     rows.push(
       '| measure | sweep | anchor | ratio | target |',
