@@ -21,10 +21,10 @@ import { startFirestoreEmulator } from '@workspace-hub/testing';
 import { writeSection } from '../lib/results.js';
 import { type Env, measured, median, ZONE } from '../lib/seeded-workspaces.js';
 
-const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 20);
+const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 10);
 const DUE = Number(process.env.BENCH_DUE ?? 500);
-const TOTAL = Number(process.env.BENCH_TOTAL ?? 2000);
-const REPS = Number(process.env.BENCH_REPS ?? 5);
+const TOTAL = Number(process.env.BENCH_TOTAL ?? 1000);
+const REPS = Number(process.env.BENCH_REPS ?? 7);
 
 type Arm = 'with' | 'without';
 
@@ -118,7 +118,12 @@ async function main() {
     const line = (what: 'trip' | 'sweep', label: string) => {
       const ratios = rounds.map((x) => x[`${what}_with`] / x[`${what}_without`]);
       const judged = rounds[ratios.indexOf(median(ratios))]!;
-      return `| ${label} (median of ${REPS}; each: ${ratios.map((x) => x.toFixed(2)).join(', ')}) | ${judged[`${what}_with`].toFixed(0)} | ${judged[`${what}_without`].toFixed(0)} | **${median(ratios).toFixed(2)}** | < 1.10 |`;
+      // Other work on the machine only ever adds time: the fastest of each arm is the least disturbed.
+      const fastest = (arm: Arm) => Math.min(...rounds.map((x) => x[`${what}_${arm}`]));
+      return [
+        `| ${label}: median of ${REPS} repetitions' ratios (each: ${ratios.map((x) => x.toFixed(2)).join(', ')}) | ${judged[`${what}_with`].toFixed(0)} | ${judged[`${what}_without`].toFixed(0)} | **${median(ratios).toFixed(2)}** | < 1.10 |`,
+        `| ${label}: fastest of each arm | ${fastest('with').toFixed(0)} | ${fastest('without').toFixed(0)} | **${(fastest('with') / fastest('without')).toFixed(2)}** | < 1.10 |`,
+      ].join('\n');
     };
     const body = `Firestore emulator and the Compute REST fake (a process of its own, operations done in 5 ms) on loopback, this machine's 2 cores shared with other work. Each measurement on a freshly seeded project; with and without events alternate, in the same run, after an uncounted warm-up round. With events, each state change writes its event in the commit of the status write (a batch with the update-time precondition, or the transaction); without, the store is built with \`events: null\` and writes the same status changes alone.
 
