@@ -7,9 +7,11 @@
  */
 process.env.METADATA_SERVER_DETECTION ??= 'none';
 
+import { loadavg } from 'node:os';
 import {
   type Actor,
   EventStore,
+  OrphanStore,
   recordAgentReady,
   requestTransition,
   sweep,
@@ -87,7 +89,7 @@ function roundTrips(arm: Arm) {
 function sweepOnce(arm: Arm) {
   return async (env: Env) => {
     const summary = await sweep(
-      { store: storeFor(env, arm), driver: env.driver, db: env.db },
+      { store: storeFor(env, arm), driver: env.driver, orphans: new OrphanStore(env.db) },
       { zones: [ZONE], orphanGraceMs: 0 },
     );
     if (summary.suspended !== env.dueIds.length || summary.errors.length)
@@ -99,6 +101,7 @@ async function main() {
   const emulator = await startFirestoreEmulator();
   process.env.FIRESTORE_EMULATOR_HOST = emulator.host;
   const host = emulator.host;
+  const loadBefore = loadavg();
   try {
     const rounds: Array<Record<`${'trip' | 'sweep'}_${Arm}`, number>> = [];
     // An uncounted warm-up round first; the arms' order alternates, so neither always runs warmer.
@@ -125,7 +128,8 @@ async function main() {
         `| ${label}: fastest of each arm | ${fastest('with').toFixed(0)} | ${fastest('without').toFixed(0)} | **${(fastest('with') / fastest('without')).toFixed(2)}** | < 1.10 |`,
       ].join('\n');
     };
-    const body = `Firestore emulator and the Compute REST fake (a process of its own, operations done in 5 ms) on loopback, this machine's 2 cores shared with other work. Each measurement on a freshly seeded project; with and without events alternate, in the same run, after an uncounted warm-up round. With events, each state change writes its event in the commit of the status write (a batch with the update-time precondition, or the transaction); without, the store is built with \`events: null\` and writes the same status changes alone.
+    const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
+    const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadavg())}.\n\nFirestore emulator and the Compute REST fake (a process of its own, operations done in 5 ms) on loopback, this machine's 2 cores shared with other work. Each measurement on a freshly seeded project; with and without events alternate, in the same run, after an uncounted warm-up round. With events, each state change writes its event in the commit of the status write (a batch with the update-time precondition, or the transaction); without, the store is built with \`events: null\` and writes the same status changes alone.
 
 | measure, ms | with events | without | ratio | target |
 |---|---|---|---|---|
