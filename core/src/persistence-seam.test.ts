@@ -31,9 +31,9 @@ describe('the persistence seam', () => {
     );
   });
 
-  it('the hub and the Eventarc function make no Firestore call of their own', () => {
+  it('the hub, the Eventarc function and the local launcher make no Firestore call of their own', () => {
     // The hub holds the client only to probe readiness and close it (a type import).
-    const files = [...sources('hub/src'), ...sources('functions/src')];
+    const files = ['hub/src', 'functions/src', 'local/src'].flatMap(sources);
     expect(files.filter((f) => VALUE_IMPORT.test(read(f)) || CLIENT_CALL.test(read(f)))).toEqual(
       [],
     );
