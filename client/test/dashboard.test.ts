@@ -106,6 +106,38 @@ describe('wsh dashboard', () => {
 });
 
 describe('the dashboard proxy and WebSockets', () => {
+  it('opens the hub’s terminal of a workspace through the proxy, with no credential from the page', async () => {
+    const origin = url.replace(/\/$/, '');
+    const created = await fetch(new URL('/workspaces', url), {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    for (let tries = 0; ; tries++) {
+      const r = await fetch(new URL(`/workspaces/${id}/status`, url));
+      if (((await r.json()) as { workspace: { status: string } }).workspace.status === 'READY')
+        break;
+      if (tries > 300) throw new Error('the workspace did not get ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const socket = new WebSocket(
+      `${origin.replace('http', 'ws')}/workspaces/${id}/terminal`,
+      ['wsh.terminal.v1'],
+      { origin },
+    );
+    const attached = new Promise<unknown>((resolve, reject) => {
+      socket.on('message', (data, binary) => {
+        if (!binary) resolve(JSON.parse(String(data)));
+      });
+      socket.once('error', reject);
+    });
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'attach', session: 'main' })));
+    expect(await attached).toEqual({ type: 'attached', session: 'main' });
+    socket.close();
+  });
+
   it('adds the credential to the upgrade, presents the page as the hub’s origin, and relays frames', async () => {
     // A stand-in upstream that records the upgrade it gets and echoes frames.
     const upstream = new WebSocketServer({ host: '127.0.0.1', port: 0 });
