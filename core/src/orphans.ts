@@ -4,6 +4,7 @@ import {
   type InstanceState,
   type OperationRef,
   QUARANTINE_LABEL,
+  type StrayHome,
   WORKSPACE_LABEL,
 } from './compute/driver.js';
 import { eachLimited } from './each-limited.js';
@@ -96,6 +97,44 @@ export async function passOverOrphans(
   // Instances gone since they were seen: nothing left to report.
   await Promise.all([...markers.values()].map((m) => deps.orphans.forget(m.zone, m.name)));
   return result;
+}
+
+/** What an admin is shown: instances without a document, and homes without an instance. */
+export interface OrphanListing {
+  /** `first_seen` is null until a cleanup sweep has seen the instance orphaned. */
+  instances: Array<Omit<OrphanReport, 'first_seen'> & { first_seen: string | null }>;
+  homes: StrayHome[];
+}
+
+/**
+ * Everything of ours no workspace document accounts for, read without acting
+ * on it (the sweep quarantines; only an admin deletes).
+ */
+export async function listOrphans(
+  deps: OrphanDeps,
+  zones: readonly string[],
+): Promise<OrphanListing> {
+  const [instances, markers, homes] = await Promise.all([
+    deps.driver.list(zones, { [HUB_LABEL]: 'true' }),
+    deps.orphans.allMarkers(),
+    deps.driver.strayHomes?.() ?? [],
+  ]);
+  const firstSeen = new Map(markers.map((m) => [`${m.zone}.${m.name}`, m.firstSeenMs]));
+  const listing: OrphanListing = { instances: [], homes };
+  for (let i = 0; i < instances.length; i += 500) {
+    const chunk = instances.slice(i, i + 500);
+    const existing = await deps.store.existingIds(chunk.map(workspaceIdOf));
+    for (const inst of chunk.filter((x) => !existing.has(workspaceIdOf(x)))) {
+      const seen = firstSeen.get(`${inst.zone}.${inst.name}`);
+      listing.instances.push({
+        zone: inst.zone,
+        name: inst.name,
+        first_seen: seen === undefined ? null : new Date(seen).toISOString(),
+        quarantined: isQuarantined(inst),
+      });
+    }
+  }
+  return listing;
 }
 
 /**

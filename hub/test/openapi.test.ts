@@ -40,6 +40,7 @@ describe('GET /openapi.json', () => {
         'POST /workspaces/{id}/files/folders',
         'POST /workspaces/{id}/files/rename',
         'POST /cleanup',
+        'GET /admin/orphans',
         'DELETE /admin/orphans/{zone}/{instance}',
         'POST /agent/ready',
         'POST /agent/heartbeat',

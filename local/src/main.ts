@@ -59,7 +59,7 @@ async function main() {
       `  workspaces: agent processes on 127.0.0.1, homes under ${homes}/`,
       ...(leftovers.length
         ? [
-            `  note: ${leftovers.length} folder(s) there belong to no workspace (kept; remove them when done):`,
+            `  note: ${leftovers.length} folder(s) there belong to no workspace (kept; admins see them in GET /admin/orphans; remove them when done):`,
             ...leftovers.map((dir) => `    ${dir}`),
           ]
         : []),

@@ -108,7 +108,20 @@ export interface ComputeDriver {
   waitOperation(op: OperationRef, timeoutMs: number): Promise<OperationState>;
   /** Instances carrying all of these labels, across the given zones. */
   list(zones: readonly string[], labels: Record<string, string>): Promise<InstanceState[]>;
+  /**
+   * Homes no instance describes (local: a folder under the data dir without
+   * its instance record). They may hold work: reported to admins, never
+   * deleted by the hub.
+   */
+  strayHomes?(): Promise<StrayHome[]>;
   close?(): Promise<void>;
+}
+
+/** A home folder that belongs to no instance, as admins see it. */
+export interface StrayHome {
+  /** The folder's name (a workspace id, for folders a workspace left). */
+  name: string;
+  path: string;
 }
 
 /** Labels every instance of ours carries; orphan detection relies on them. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type Settled, settleEach } from '../each-limited.js';
 import { HubError } from '../errors.js';
 import { freeLoopbackPort } from '../net.js';
@@ -12,10 +12,16 @@ import type {
   InstanceStatus,
   OperationRef,
   OperationState,
+  StrayHome,
   SuspendResult,
 } from './driver.js';
 import { QUARANTINE_LABEL } from './driver.js';
-import { agentProcessState, readAgentRecords, writeAgentRecord } from './local-agent-record.js';
+import {
+  agentProcessState,
+  readAgentRecords,
+  unrecordedFolders,
+  writeAgentRecord,
+} from './local-agent-record.js';
 import { signalTree } from './process-tree.js';
 
 export interface LocalDriverOptions {
@@ -339,6 +345,14 @@ export class LocalDriver implements ComputeDriver {
 
   async waitOperation(op: OperationRef): Promise<OperationState> {
     return this.getOperation(op);
+  }
+
+  /** Folders under `workspaces/` without `instance.json`: kept, listed to admins. */
+  async strayHomes(): Promise<StrayHome[]> {
+    return unrecordedFolders(join(this.opts.dataDir, 'workspaces')).map((path) => ({
+      name: basename(path),
+      path,
+    }));
   }
 
   async list(zones: readonly string[], labels: Record<string, string>): Promise<InstanceState[]> {
