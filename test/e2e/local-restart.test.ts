@@ -161,6 +161,21 @@ describe('npm start keeps its workspaces', () => {
     expect(await wshOk(['ssh', id, '--', 'cat', 'note.txt', 'note2.txt'])).toMatch(
       /first-run\s+second-run/,
     );
+    // The history survived both restarts, each step with who or what made it, newest first.
+    const history = JSON.parse(await wshOk(['events', 'keeper', '--json'])).events as Array<{
+      action: string;
+      outcome: string;
+      actor: { kind: string; via?: string };
+    }>;
+    expect(
+      history.map((e) => [e.action, e.outcome, e.actor.kind, e.actor.via ?? null].join(' ')),
+    ).toEqual([
+      'start succeeded agent ',
+      'start accepted owner ',
+      'reconcile succeeded reconcile hub-start',
+      'create succeeded agent ',
+      'create accepted owner ',
+    ]);
 
     run.child.kill('SIGINT');
     await ended(run.child);
