@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@workspace-hub/testing';
@@ -144,6 +144,12 @@ describe('npm start keeps its workspaces', () => {
     expect(JSON.parse(await wshOk(['start', 'keeper', '--json'])).status).toBe('READY');
     expect(await wshOk(['ssh', 'keeper', '--', 'cat', 'note.txt'])).toContain('first-run');
     await wshOk(['ssh', id, '--', 'sh', '-c', "'echo second-run > note2.txt'"]);
+    // The agent runs on this machine: its `ssh -L` may not reach the emulator the launcher started.
+    const [agent] = agentProcessesUnder(dataDir);
+    const denied = readFileSync(`/proc/${agent}/environ`, 'utf8')
+      .split('\0')
+      .find((v) => v.startsWith('AGENT_FORWARD_DENY_PORTS='));
+    expect(denied?.split('=')[1]?.split(',')).toContain(run.emulatorHost.split(':').pop());
 
     // kill -9 once the data was saved: its emulator ends with it, its agent runs on.
     await waitFor('the emulator data to be saved', () => savedAfter(lastAnswer(run.output())), 20);
@@ -158,7 +164,8 @@ describe('npm start keeps its workspaces', () => {
     run = await startLauncher();
     expect((await listed(id)).status).toBe('READY');
     expect(agentProcessesUnder(dataDir)).toContain(survivor);
-    expect(await wshOk(['ssh', id, '--', 'cat', 'note.txt', 'note2.txt'])).toMatch(
+    expect(JSON.parse(await wshOk(['start', 'keeper', '--json'])).status).toBe('READY');
+    expect(await wshOk(['ssh', 'keeper', '--', 'cat', 'note.txt', 'note2.txt'])).toMatch(
       /first-run\s+second-run/,
     );
     // The history survived both restarts, each step with who or what made it, newest first.
