@@ -87,6 +87,9 @@ export const UploadQuery = z.strictObject({
   upload_id: UploadId.optional(),
 });
 
+/** `DELETE …/files/content`: abandons an upload in chunks (its partial file is removed). */
+export const AbortUploadQuery = z.strictObject({ path: FilePath, upload_id: UploadId });
+
 /** `Content-Range: bytes FIRST-LAST/TOTAL` of an upload chunk (RFC 9110 §14.4). */
 export function parseContentRange(
   header: string,

@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/core';
@@ -139,36 +147,56 @@ describe('the file API, through the agent’s SFTP', () => {
     expect(past.res.headers.get('content-range')).toBe('bytes */100000');
   });
 
-  it('uploads a file larger than Cloud Run’s request limit in chunks, resuming after a lost one', async () => {
+  it('uploads a file larger than Cloud Run’s request limit in chunks sent concurrently, in any order', async () => {
     // Three full chunks and a tail: more than 3 × 8 MiB.
     const data = new Uint8Array(randomBytes(3 * FILE_CHUNK_BYTES + 12_345));
     const target = 'big/data.bin';
     expect((await json('POST', files('/folders'), { json: { path: 'big' } })).status).toBe(201);
+    const put = (uploadId: string, index: number) => {
+      const first = index * FILE_CHUNK_BYTES;
+      const body = data.subarray(first, Math.min(first + FILE_CHUNK_BYTES, data.length));
+      return json('PUT', files(`/content?path=${q(target)}&upload_id=${uploadId}`), {
+        body,
+        headers: { 'content-range': `bytes ${first}-${first + body.length - 1}/${data.length}` },
+      });
+    };
 
-    // A second chunk that arrives while the first was lost is refused, naming where to resume.
-    const uploadId = 'resume-test-1';
-    const second = await json('PUT', files(`/content?path=${q(target)}&upload_id=${uploadId}`), {
-      body: data.subarray(FILE_CHUNK_BYTES, 2 * FILE_CHUNK_BYTES),
-      headers: {
-        'content-range': `bytes ${FILE_CHUNK_BYTES}-${2 * FILE_CHUNK_BYTES - 1}/${data.length}`,
-      },
-    });
-    expect(second.status).toBe(409);
-    expect(second.body).toMatchObject({ code: 'conflict', field: 'upload_id' });
+    // The completing chunk of an upload that never started names the upload.
+    const early = await put('concurrent-1', 3);
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ code: 'conflict', field: 'upload_id' });
 
-    const done = await uploadInChunks(target, data, uploadId);
-    expect(done.body.complete).toBe(true);
+    // The chunks before the last, all at once and the first one last: each lands at its offset.
+    const [c2, c1] = await Promise.all([put('concurrent-1', 2), put('concurrent-1', 1)]);
+    const c0 = await put('concurrent-1', 0);
+    for (const c of [c2, c1, c0]) expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c2.body).toMatchObject({ received: 3 * FILE_CHUNK_BYTES, complete: false });
+    // A lost answer: the same chunk again is harmless.
+    expect((await put('concurrent-1', 1)).status).toBe(200);
+    const done = await put('concurrent-1', 3);
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body).toMatchObject({ received: data.length, size: data.length, complete: true });
     // Nothing but the file is left in its folder (the partial file was renamed into place).
-    expect(
-      (await json('GET', files('?path=big'))).body.entries.map((e: { name: string }) => e.name),
-    ).toEqual(['data.bin']);
+    expect(readdirSync(join(home, 'big'))).toEqual(['data.bin']);
     const { res, bytes } = await download(target);
     expect(res.status).toBe(200);
     expect(bytes.length).toBe(data.length);
     expect(sha256(bytes)).toBe(sha256(data));
+
+    // Sent one after another (as older clients do) it works too.
+    const again = new Uint8Array(randomBytes(FILE_CHUNK_BYTES + 10));
+    expect((await uploadInChunks('big/again.bin', again, 'sequential-1')).body.complete).toBe(true);
+    expect(sha256(readFileSync(join(home, 'big/again.bin')))).toBe(sha256(again));
+
+    // The completing chunk while the file lacks the chunks before it: refused, file untouched.
+    expect((await put('with-holes-1', 0)).status).toBe(200);
+    const short = await put('with-holes-1', 3);
+    expect(short.status).toBe(409);
+    expect(short.body).toMatchObject({ code: 'conflict', field: 'content-range' });
+    expect(sha256(readFileSync(join(home, target)))).toBe(sha256(data));
   });
 
-  it('refuses a chunk over the chunk size with 413, and an upload never replaces the file until complete', async () => {
+  it('refuses a chunk over the chunk size with 413; an upload never replaces the file until complete, is not listed, and can be abandoned', async () => {
     const tooBig = await json('PUT', files('/content?path=too-big.bin&upload_id=big-chunk-1'), {
       body: new Uint8Array(FILE_CHUNK_BYTES + 1),
       headers: { 'content-range': `bytes 0-${FILE_CHUNK_BYTES}/${FILE_CHUNK_BYTES * 2}` },
@@ -183,6 +211,29 @@ describe('the file API, through the agent’s SFTP', () => {
     });
     expect(half.body).toMatchObject({ received: 3, size: 6, complete: false });
     expect(readFileSync(join(home, 'kept.txt'), 'utf8')).toBe('old content');
+
+    // The partial file is on the disk but not in the listing.
+    const partial = '.kept.txt.wsh-upload-partial-1';
+    expect(readdirSync(home)).toContain(partial);
+    const names = (await json('GET', files('?path='))).body.entries.map(
+      (e: { name: string }) => e.name,
+    );
+    expect(names).toContain('kept.txt');
+    expect(names.filter((n: string) => n.includes('wsh-upload'))).toEqual([]);
+
+    // Abandoning the upload removes it (again: still 204); the destination is untouched.
+    const abort = (query: string) => json('DELETE', files(`/content?${query}`));
+    expect((await abort('path=kept.txt')).body).toMatchObject({ status: 400, field: 'upload_id' });
+    expect((await abort('path=kept.txt&upload_id=partial-1')).status).toBe(204);
+    expect(readdirSync(home)).not.toContain(partial);
+    expect((await abort('path=kept.txt&upload_id=partial-1')).status).toBe(204);
+    expect(readFileSync(join(home, 'kept.txt'), 'utf8')).toBe('old content');
+    // It is gone for the hub too: its last chunk finds no upload.
+    const late = await json('PUT', files('/content?path=kept.txt&upload_id=partial-1'), {
+      body: new TextEncoder().encode('new'),
+      headers: { 'content-range': 'bytes 3-5/6' },
+    });
+    expect(late.body).toMatchObject({ code: 'conflict', field: 'upload_id' });
   });
 
   it('creates, renames and deletes folders; a folder with content only when asked', async () => {

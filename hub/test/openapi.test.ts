@@ -37,6 +37,7 @@ describe('GET /openapi.json', () => {
         'DELETE /workspaces/{id}/files',
         'GET /workspaces/{id}/files/content',
         'PUT /workspaces/{id}/files/content',
+        'DELETE /workspaces/{id}/files/content',
         'POST /workspaces/{id}/files/folders',
         'POST /workspaces/{id}/files/rename',
         'POST /cleanup',

@@ -43,7 +43,13 @@ async function symlinkOf(calls: SftpCalls, path: string): Promise<FileEntry['sym
   }
 }
 
-/** The folder's entries, folders first then by name, each with what a file manager shows. */
+/** An upload's partial file (`partialPath`): not a file of the user's until renamed into place. */
+const PARTIAL_UPLOAD = /^\..+\.wsh-upload-[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * The folder's entries, folders first then by name, each with what a file manager shows; the
+ * partial files of uploads under way or abandoned are left out.
+ */
 export async function listFolder(calls: SftpCalls, path: string): Promise<FileListing> {
   const raw = await calls.readdir(path === '' ? '.' : path).catch((err) => {
     throw fromSftpError(err, 'path', path);
@@ -51,6 +57,7 @@ export async function listFolder(calls: SftpCalls, path: string): Promise<FileLi
   const truncated = raw.length > FILE_LIST_MAX_ENTRIES;
   const kept = raw
     .filter((e) => e.filename !== '.' && e.filename !== '..')
+    .filter((e) => !(fileTypeOf(e.attrs) === 'file' && PARTIAL_UPLOAD.test(e.filename)))
     .sort((a, b) => a.filename.localeCompare(b.filename))
     .slice(0, FILE_LIST_MAX_ENTRIES);
   const entries = await Promise.all(

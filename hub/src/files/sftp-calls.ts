@@ -72,7 +72,8 @@ export function sftpCalls(sftp: SFTPWrapper) {
       call<void>((cb) => sftp.rename(from, to, (err) => cb(err, undefined))),
     unlink: (path: string) => call<void>((cb) => sftp.unlink(path, (err) => cb(err, undefined))),
     rmdir: (path: string) => call<void>((cb) => sftp.rmdir(path, (err) => cb(err, undefined))),
-    open: (path: string, flags: OpenMode) => call<Buffer>((cb) => sftp.open(path, flags, cb)),
+    open: (path: string, flags: OpenMode | number) =>
+      call<Buffer>((cb) => sftp.open(path, flags, cb)),
     close: (handle: Buffer) => call<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))),
     fstat: (handle: Buffer) => call<Attributes>((cb) => sftp.fstat(handle, cb)),
     write: (handle: Buffer, data: Buffer, position: number) =>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HubError, type UploadProgress } from '@workspace-hub/core';
+import ssh2 from 'ssh2';
 import { writeStream } from './pipelined-write.js';
 import { fromSftpError, isSftpStatus, type SftpCalls, STATUS_CODE } from './sftp-calls.js';
 
@@ -24,11 +25,16 @@ export function partialPath(path: string, uploadId: string): string {
   return `${dir}.${Buffer.from(name).subarray(0, 160).toString()}.wsh-upload-${uploadId}`;
 }
 
+const { OPEN_MODE } = ssh2.utils.sftp;
+/** Created if missing, never truncated: the chunks before the last arrive in any order. */
+const WRITE_OR_CREATE = OPEN_MODE.WRITE | OPEN_MODE.CREAT;
+
 /**
- * Writes one request's bytes. Each chunk is written at its offset into the partial file, so a
- * chunk that failed is simply sent again; the chunk that completes it renames the partial file
- * over the destination, so nobody ever sees half a file under its name, and any hub instance
- * can take any chunk (the state is the partial file on the agent).
+ * Writes one request's bytes. Each chunk is written at its offset into the partial file, so
+ * chunks may be sent concurrently and a chunk that failed is simply sent again; the chunk that
+ * completes it (the one ending at the total, sent once every other chunk was answered) renames
+ * the partial file over the destination, so nobody ever sees half a file under its name, and
+ * any hub instance can take any chunk (the state is the partial file on the agent).
  */
 export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise<UploadProgress> {
   const { path, range } = chunk;
@@ -42,8 +48,10 @@ export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise
     );
   const partial = partialPath(path, chunk.uploadId ?? randomBytes(12).toString('base64url'));
   const first = range?.first ?? 0;
-  const handle = await calls.open(partial, first === 0 ? 'w' : 'r+').catch((err) => {
-    if (first > 0 && isSftpStatus(err, STATUS_CODE.NO_SUCH_FILE))
+  const complete = range === null || range.last + 1 === range.total;
+  const mode = !multi ? 'w' : complete ? 'r+' : WRITE_OR_CREATE;
+  const handle = await calls.open(partial, mode).catch((err) => {
+    if (mode === 'r+' && isSftpStatus(err, STATUS_CODE.NO_SUCH_FILE))
       throw new HubError(
         'conflict',
         `upload_id: no upload ${chunk.uploadId} of ${path} is under way; start again from byte 0`,
@@ -53,7 +61,9 @@ export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise
   });
   let size: number;
   try {
-    if (first > 0) {
+    // The completing chunk must find every byte before it: a file shorter than its start lacks
+    // a chunk (the agent cannot tell a hole inside; the page sends the last chunk after the rest).
+    if (mode === 'r+') {
       const have = (await calls.fstat(handle)).size;
       if (have < first)
         throw new HubError(
@@ -72,9 +82,11 @@ export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise
     size = range ? range.total : written;
   } catch (err) {
     await calls.close(handle).catch(() => undefined);
+    // A whole-file upload's partial file has a name only this request knows: nobody can resume
+    // or abandon it.
+    if (!multi) await calls.unlink(partial).catch(() => undefined);
     throw err instanceof HubError ? err : fromSftpError(err, 'path', path);
   }
-  const complete = range === null || range.last + 1 === range.total;
   // Only the completing chunk asks the file's size (one round trip fewer for the others).
   const received = complete
     ? (await calls.fstat(handle).catch(() => ({ size: 0 }))).size
@@ -94,4 +106,15 @@ export async function uploadChunk(calls: SftpCalls, chunk: UploadChunk): Promise
     });
   }
   return { path, received, size, complete };
+}
+
+/**
+ * Abandons an upload: its partial file is removed. Idempotent (a partial already gone, or an
+ * upload that had not written yet, is not an error), so the page may call it on any failure.
+ */
+export async function abortUpload(calls: SftpCalls, path: string, uploadId: string): Promise<void> {
+  if (path === '') throw new HubError('invalid_argument', 'path: name a file', { field: 'path' });
+  await calls.unlink(partialPath(path, uploadId)).catch((err) => {
+    if (!isSftpStatus(err, STATUS_CODE.NO_SUCH_FILE)) throw fromSftpError(err, 'path', path);
+  });
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
+  AbortUploadQuery,
   DeleteFileQuery,
   FILE_CHUNK_BYTES,
   FileListing,
@@ -18,7 +19,7 @@ import { download } from '../files/download.js';
 import { listFolder } from '../files/listing.js';
 import { removePath } from '../files/remove.js';
 import { fromSftpError } from '../files/sftp-calls.js';
-import { uploadChunk } from '../files/upload.js';
+import { abortUpload, uploadChunk } from '../files/upload.js';
 import { withSftp } from '../files/workspace-sftp.js';
 import { IdParams, json, problemResponses } from './schemas.js';
 
@@ -73,6 +74,16 @@ const routes = {
       },
     },
     responses: { 200: json(UploadProgress, 'What the upload has so far'), ...problemResponses },
+  }),
+  abortUpload: createRoute({
+    method: 'delete',
+    path: '/workspaces/{id}/files/content',
+    tags,
+    security,
+    summary:
+      'Abandon an upload in chunks: its partial file is removed (idempotent); the destination is untouched',
+    request: { params: IdParams, query: AbortUploadQuery },
+    responses: { 204: { description: 'Abandoned' }, ...problemResponses },
   }),
   mkdir: createRoute({
     method: 'post',
@@ -159,6 +170,14 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
       uploadChunk(calls, { path, uploadId: upload_id, range, body }),
     );
     return c.json(progress, 200);
+  });
+
+  app.openapi(routes.abortUpload, async (c) => {
+    const { path, upload_id } = c.req.valid('query');
+    await withSftp(deps, c.get('identity'), c.req.valid('param').id, (calls) =>
+      abortUpload(calls, path, upload_id),
+    );
+    return c.body(null, 204);
   });
 
   app.openapi(routes.mkdir, async (c) => {

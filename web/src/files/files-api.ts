@@ -17,6 +17,8 @@ export const filesApi = {
   remove: (id: string, path: string, recursive: boolean) =>
     call<void>('DELETE', `${base(id)}?path=${q(path)}&recursive=${recursive}`),
   contentUrl: (id: string, path: string) => `${base(id)}/content?path=${q(path)}`,
+  abortUpload: (id: string, path: string, uploadId: string) =>
+    call<void>('DELETE', `${base(id)}/content?path=${q(path)}&upload_id=${uploadId}`),
 };
 
 function problemFromXhr(xhr: XMLHttpRequest): HubProblem {
@@ -37,6 +39,7 @@ function putChunk(
   signal: AbortSignal,
 ): Promise<UploadProgress> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new HubProblem(0, 'aborted', 'upload cancelled'));
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', url);
     for (const [k, v] of Object.entries(authorizationHeaders())) xhr.setRequestHeader(k, v);
@@ -60,8 +63,18 @@ const retriable = (err: unknown) =>
   err instanceof HubProblem && err.code !== 'aborted' && (err.status === 0 || err.status >= 500);
 
 /**
+ * Chunks in flight at once. One after another, the agent idles between a chunk's last write and
+ * the next request's first; the hub writes each chunk at its offset, so they may overlap.
+ */
+const PARALLEL_CHUNKS = 3;
+
+/**
  * Uploads `file` to `path`: whole when it fits one request, else in chunks with Content-Range
- * and one upload id; a failed chunk is sent again (the hub writes it at its offset).
+ * and one upload id, up to `PARALLEL_CHUNKS` at once; the chunk that completes the file (the hub
+ * then renames it into place) goes only after every other was answered, so the file it puts in
+ * place has no hole. A failed chunk is sent again (the hub writes it at its offset); a chunk
+ * that fails for good, or the user's cancel, stops the others and abandons the upload (the hub
+ * removes its partial file).
  */
 export async function uploadFile(
   id: string,
@@ -71,27 +84,49 @@ export async function uploadFile(
   signal: AbortSignal,
 ): Promise<void> {
   const uploadId = crypto.randomUUID();
+  const stop = new AbortController();
+  const abandon = () => stop.abort();
+  signal.addEventListener('abort', abandon);
   const url = `${base(id)}/content?path=${q(path)}&upload_id=${uploadId}`;
   const size = file.size;
-  for (let first = 0; first < size || first === 0; first += CHUNK_BYTES) {
+  const sent = new Map<number, number>();
+  const send = async (first: number) => {
     const last = Math.min(first + CHUNK_BYTES, size) - 1;
     const range = size === 0 ? null : `bytes ${first}-${last}/${size}`;
+    const onBytes = (n: number) => {
+      sent.set(first, n);
+      let total = 0;
+      for (const v of sent.values()) total += v;
+      onProgress(total);
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        await putChunk(
-          url,
-          file.slice(first, last + 1),
-          range,
-          (n) => onProgress(first + n),
-          signal,
-        );
-        break;
+        return await putChunk(url, file.slice(first, last + 1), range, onBytes, stop.signal);
       } catch (err) {
-        if (!retriable(err) || attempt === 4) throw err;
+        if (!retriable(err) || attempt === 4 || stop.signal.aborted) throw err;
         await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
       }
     }
-    if (size === 0) break;
+  };
+  const lastStart = size === 0 ? 0 : Math.floor((size - 1) / CHUNK_BYTES) * CHUNK_BYTES;
+  let next = 0;
+  const worker = async () => {
+    while (!stop.signal.aborted && next < lastStart) {
+      const first = next;
+      next += CHUNK_BYTES;
+      await send(first);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: PARALLEL_CHUNKS }, worker));
+    await send(lastStart);
+  } catch (err) {
+    stop.abort();
+    // The partial file is the hub's only state; nobody will complete it now.
+    if (size > CHUNK_BYTES) await filesApi.abortUpload(id, path, uploadId).catch(() => undefined);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', abandon);
   }
   onProgress(size);
 }
