@@ -15,6 +15,18 @@ export function fingerprintOf(publicBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
+// ssh2 1.17's generator drops a leading zero byte of the public key (about 1 key in 256) and
+// writes a key nothing can parse; kept on the home disk, such a key would stop the agent from
+// starting on every boot of that workspace. Such a pair is thrown away and another one made.
+function generateParsableEd25519(): { private: string } {
+  for (let attempt = 0; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const parsed = ssh2.utils.parseKey(pair.private);
+    if (!(parsed instanceof Error)) return pair;
+    if (attempt >= 16) throw parsed;
+  }
+}
+
 /**
  * Loads the host key from the home disk, generating it on first start, so the
  * fingerprint clients pinned survives restarts and resumes.
@@ -25,7 +37,7 @@ export function loadOrCreateHostKey(file: string): HostKey {
     privateKey = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const pair = generateParsableEd25519();
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, pair.private, { mode: 0o600, flag: 'wx' });
     privateKey = pair.private;
