@@ -8,9 +8,11 @@ export default defineConfig({
     // Tests import sibling packages from source, so no build is needed between edits.
     alias: [
       { find: /^@workspace-hub\/api$/, replacement: src('./api/src/index.ts') },
+      { find: /^@workspace-hub\/core\/settings$/, replacement: src('./core/src/settings.ts') },
       { find: /^@workspace-hub\/core$/, replacement: src('./core/src/index.ts') },
       { find: /^@workspace-hub\/testing\/vitest$/, replacement: src('./testing/src/vitest.ts') },
       { find: /^@workspace-hub\/testing$/, replacement: src('./testing/src/index.ts') },
+      { find: /^@workspace-hub\/cloud-init\/spec$/, replacement: src('./cloud-init/src/spec.ts') },
       { find: /^@workspace-hub\/cloud-init$/, replacement: src('./cloud-init/src/index.ts') },
       { find: /^@workspace-hub\/hub$/, replacement: src('./hub/src/index.ts') },
       { find: /^@workspace-hub\/local$/, replacement: src('./local/src/index.ts') },

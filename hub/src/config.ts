@@ -3,7 +3,7 @@ import {
   IMAGE_MAX_LENGTH,
   Ipv4RangeField,
   SecretNameField,
-} from '@workspace-hub/cloud-init';
+} from '@workspace-hub/cloud-init/spec';
 import {
   DEFAULT_EVENT_RETENTION_DAYS,
   IMAGE_DIGEST,
@@ -11,7 +11,7 @@ import {
   type ProvisionPolicy,
   parseImageReference,
   SUSPENDED_LIMIT_ACTIONS,
-} from '@workspace-hub/core';
+} from '@workspace-hub/core/settings';
 import { z } from 'zod';
 
 const list = z

@@ -1,4 +1,3 @@
-import { renderCloudConfig } from '@workspace-hub/cloud-init';
 import { type AgentTokenStore, type ProvisionDeps, workspaceImage } from '@workspace-hub/core';
 import type { HubConfig } from './config.js';
 
@@ -21,6 +20,8 @@ export function buildInstanceExtras(
         agentEnv: { WORKSPACE_AGENT_TOKEN: await tokens.issue(ws.id) },
       };
     }
+    // The renderer (and yaml) loads with the first create, not at the hub's cold start.
+    const { renderCloudConfig } = await import('@workspace-hub/cloud-init');
     return {
       image,
       userData: renderCloudConfig({

@@ -15,6 +15,7 @@ import {
   type Workspace,
   WorkspaceEvent,
 } from '@workspace-hub/api';
+import { DEFAULT_EVENT_RETENTION_DAYS } from '../settings.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
 /** Events live under their workspace: `workspaces/{id}/events/{eventId}`. */
@@ -29,7 +30,7 @@ export const EVENT_EXPIRY_FIELD = 'expires_at';
  * finished by the cleanup sweep. Markers carry `expires_at` too.
  */
 export const DELETED_WORKSPACES = 'deleted_workspaces';
-export const DEFAULT_EVENT_RETENTION_DAYS = 30;
+export { DEFAULT_EVENT_RETENTION_DAYS };
 
 /** What a state change records; the store adds when, the statuses and the reason. */
 export interface EventDraft {

@@ -1,12 +1,12 @@
 import { HubError } from '@workspace-hub/core';
-import ssh2, {
-  type Attributes,
-  type FileEntryWithStats,
-  type OpenMode,
-  type SFTPWrapper,
-} from 'ssh2';
+import type { Attributes, FileEntryWithStats, OpenMode, SFTPWrapper } from 'ssh2';
 
-const { STATUS_CODE } = ssh2.utils.sftp;
+/**
+ * The SFTP status codes the file routes tell apart (SSH_FX_*, draft-ietf-secsh-filexfer-02
+ * §7; the values of ssh2's `utils.sftp.STATUS_CODE`). Written out so the routes load without
+ * ssh2: it loads with agent-link's first connection, not at the hub's cold start.
+ */
+export const STATUS_CODE = { NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4 } as const;
 
 /**
  * An SFTP failure as the problem a user reads. The agent answers PERMISSION_DENIED for anything
@@ -51,8 +51,6 @@ const ERRNO_REASONS: Record<string, string> = {
 export function isSftpStatus(err: unknown, status: number): boolean {
   return (err as { code?: unknown }).code === status;
 }
-
-export { STATUS_CODE };
 
 type Callback<T> = (err: Error | null | undefined, value: T) => void;
 
