@@ -15,6 +15,8 @@ import { hasCommand, percentile, writeSection } from '../lib/results.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OWNER = 'bench@example.com';
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
+/** Each load row is measured in two halves: anchor, hub, hub, anchor (see `alternated`). */
+const HALF_S = DURATION_S / 2;
 const CONNECTIONS = 16;
 
 interface Load {
@@ -24,7 +26,7 @@ interface Load {
 }
 
 function wrk(url: string, headers: Record<string, string> = {}): Load {
-  const args = ['-t2', `-c${CONNECTIONS}`, `-d${DURATION_S}s`, '--latency'];
+  const args = ['-t2', `-c${CONNECTIONS}`, `-d${HALF_S}s`, '--latency'];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
   const ms = (s: string) => {
@@ -35,8 +37,9 @@ function wrk(url: string, headers: Record<string, string> = {}): Load {
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
   return {
     rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)![1]),
-    p50: ms(out.match(/50%\s+(\S+)/)![1]!),
-    p99: ms(out.match(/99%\s+(\S+)/)![1]!),
+    // Anchored to the Latency Distribution's lines: the stdev columns end in `…50%` or `…99%` too.
+    p50: ms(out.match(/^\s+50%\s+(\S+)/m)![1]!),
+    p99: ms(out.match(/^\s+99%\s+(\S+)/m)![1]!),
   };
 }
 
@@ -80,7 +83,7 @@ async function coldStart(
 /** The same query the hub's list makes, with the same concurrency, straight from the client. */
 async function directQuery(store: WorkspaceStore, ownerId: string): Promise<Load> {
   const lat: number[] = [];
-  const until = performance.now() + DURATION_S * 1000;
+  const until = performance.now() + HALF_S * 1000;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
@@ -97,6 +100,26 @@ async function directQuery(store: WorkspaceStore, ownerId: string): Promise<Load
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
   };
+}
+
+/**
+ * Anchor, subject, subject, anchor, and each side's mean: on a shared machine load from
+ * elsewhere comes and goes, and this way it touches both sides alike.
+ */
+async function alternated(
+  anchor: () => Load | Promise<Load>,
+  subject: () => Load | Promise<Load>,
+): Promise<{ subject: Load; anchor: Load }> {
+  const a1 = await anchor();
+  const s1 = await subject();
+  const s2 = await subject();
+  const a2 = await anchor();
+  const mean = (x: Load, y: Load): Load => ({
+    rps: (x.rps + y.rps) / 2,
+    p50: (x.p50 + y.p50) / 2,
+    p99: (x.p99 + y.p99) / 2,
+  });
+  return { subject: mean(s1, s2), anchor: mean(a1, a2) };
 }
 
 async function main() {
@@ -153,10 +176,22 @@ async function main() {
     if (check.workspaces.length !== 50)
       throw new Error('the hub did not list the seeded workspaces');
 
-    const healthBare = withWrk ? wrk(`http://127.0.0.1:${barePort}/health`) : null;
-    const healthHub = withWrk ? wrk(`http://127.0.0.1:${hubPort}/health`) : null;
-    const direct = withWrk ? await directQuery(store, sub) : null;
-    const list = withWrk ? wrk(listUrl, auth) : null;
+    const health = withWrk
+      ? await alternated(
+          () => wrk(`http://127.0.0.1:${barePort}/health`),
+          () => wrk(`http://127.0.0.1:${hubPort}/health`),
+        )
+      : null;
+    const listing = withWrk
+      ? await alternated(
+          () => directQuery(store, sub),
+          () => wrk(listUrl, auth),
+        )
+      : null;
+    const healthBare = health?.anchor;
+    const healthHub = health?.subject;
+    const direct = listing?.anchor;
+    const list = listing?.subject;
     hub.kill('SIGTERM');
     bare.kill('SIGTERM');
     // Cold starts alternate (bare, bare + query, hub, hub to its first list), so load from
@@ -244,7 +279,7 @@ async function main() {
     const body = [
       `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)} (2 cores shared with other work: absolute times are high and noisy, the ratios come from alternated runs).`,
       '',
-      `Anchors: a bare Hono app on the same server adapter (\`bench/hub-api/bare-hono.mjs\`: health, cold start); the same app answering \`GET /workspaces\` with the hub's list query made directly with the Firestore client (\`bare-hono-firestore.mjs\`: the cold start of a real request, with nothing of the hub); the hub's own list query made directly at the same concurrency (list). ${withWrk ? `wrk, ${CONNECTIONS} connections, ${DURATION_S} s each` : 'wrk is not installed here: the load rows were not measured this run'}; Firestore emulator on loopback, 100 workspaces of one owner.`,
+      `Anchors: a bare Hono app on the same server adapter (\`bench/hub-api/bare-hono.mjs\`: health, cold start); the same app answering \`GET /workspaces\` with the hub's list query made directly with the Firestore client (\`bare-hono-firestore.mjs\`: the cold start of a real request, with nothing of the hub); the hub's own list query made directly at the same concurrency (list). ${withWrk ? `wrk, ${CONNECTIONS} connections, ${DURATION_S} s per row in two halves alternated with its anchor (anchor, hub, hub, anchor; means of the halves)` : 'wrk is not installed here: the load rows were not measured this run'}; Firestore emulator on loopback, 100 workspaces of one owner.`,
       '',
       table,
     ].join('\n');
