@@ -7,6 +7,8 @@ import type { Attributes, FileEntryWithStats, OpenMode, SFTPWrapper } from 'ssh2
  * ssh2: it loads with agent-link's first connection, not at the hub's cold start.
  */
 export const STATUS_CODE = { NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4 } as const;
+/** The open flags the upload uses (SSH_FXF_*, the same draft §6.3; ssh2's `OPEN_MODE`). */
+export const OPEN_MODE = { WRITE: 0x02, CREAT: 0x08 } as const;
 
 /**
  * An SFTP failure as the problem a user reads. The agent answers PERMISSION_DENIED for anything

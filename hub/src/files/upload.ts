@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { HubError, type UploadProgress } from '@workspace-hub/core';
-import ssh2 from 'ssh2';
 import { writeStream } from './pipelined-write.js';
-import { fromSftpError, isSftpStatus, type SftpCalls, STATUS_CODE } from './sftp-calls.js';
+import {
+  fromSftpError,
+  isSftpStatus,
+  OPEN_MODE,
+  type SftpCalls,
+  STATUS_CODE,
+} from './sftp-calls.js';
 
 export interface UploadChunk {
   /** Destination, relative to the home. */
@@ -25,7 +30,6 @@ export function partialPath(path: string, uploadId: string): string {
   return `${dir}.${Buffer.from(name).subarray(0, 160).toString()}.wsh-upload-${uploadId}`;
 }
 
-const { OPEN_MODE } = ssh2.utils.sftp;
 /** Created if missing, never truncated: the chunks before the last arrive in any order. */
 const WRITE_OR_CREATE = OPEN_MODE.WRITE | OPEN_MODE.CREAT;
 
