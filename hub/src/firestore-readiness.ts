@@ -26,8 +26,12 @@ export class FirestoreReadiness {
   private state: FirestoreState = 'unknown';
   private probing: Promise<boolean> | null = null;
   private answeredOnce = false;
+  private settledAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly probe: () => Promise<unknown>) {}
+  constructor(
+    private readonly probe: () => Promise<unknown>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   static of(db: Firestore): FirestoreReadiness {
     return new FirestoreReadiness(() => probeFirestore(db));
@@ -55,8 +59,19 @@ export class FirestoreReadiness {
     return ok;
   }
 
+  /**
+   * Starts a probe unless one is under way or the last one ended within `maxAgeMs`, without
+   * waiting for it. For `/health`: polled in a loop (load balancers, uptime checks, a load
+   * test), a probe per call would keep Firestore busy answering probes back to back.
+   */
+  refresh(maxAgeMs: number): void {
+    if (this.probing || this.now() - this.settledAt < maxAgeMs) return;
+    this.check().catch(() => undefined);
+  }
+
   private settle(ok: boolean): boolean {
     this.probing = null;
+    this.settledAt = this.now();
     this.state = ok ? 'ok' : 'unavailable';
     if (ok) this.answeredOnce = true;
     return ok;
