@@ -484,18 +484,24 @@ export class WorkspaceStore {
       const chunk = items.slice(i, i + size);
       const writes = chunk.map(({ snap, patch }) => this.next(snap, patch));
       const batch = this.db.batch();
+      // The commit answers one result per write, events included: where each workspace's is.
+      const resultIndex: number[] = [];
+      let writeCount = 0;
       chunk.forEach(({ snap, event }, k) => {
         const { after, fields, at } = writes[k]!;
+        resultIndex.push(writeCount++);
         batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
-        if (event && this.events)
+        if (event && this.events) {
           this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
+          writeCount++;
+        }
       });
       try {
         const written = await batch.commit();
         out.push(
           ...writes.map(({ after }, k) => ({
             workspace: after,
-            updateTime: written[k]!.writeTime,
+            updateTime: written[resultIndex[k]!]!.writeTime,
           })),
         );
       } catch (err) {
