@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@workspace-hub/testing';
+import { freePort, startNpmStart } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentProcessesUnder, REPO_ROOT, runWsh } from '../../client/test/local-hub.js';
+import { agentProcessesUnder, runWsh } from '../../client/test/local-hub.js';
 
 /**
  * `npm start` keeps its state: the launcher (local/dist/main.js, what `npm start`
@@ -27,37 +27,10 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, se
 }
 
 async function startLauncher() {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    HUB_DATA_DIR: dataDir,
-    PORT: String(port),
-    METADATA_SERVER_DETECTION: 'none',
-  };
-  // The launcher starts an emulator of its own, as `npm start` does.
-  delete env.FIRESTORE_EMULATOR_HOST;
-  delete env.HUB_URL;
-  delete env.GOOGLE_CLOUD_PROJECT;
-  let output = '';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'local/dist/main.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  await waitFor(
-    'the launcher to listen',
-    () => {
-      if (child.exitCode !== null) throw new Error(`launcher exited: ${output}`);
-      return output.includes('Quick start');
-    },
-    45,
-  );
-  const emulatorHost = /Firestore emulator: (\S+)/.exec(output)![1]!;
-  launcher = { child, output: () => output, emulatorHost };
+  const hub = await startNpmStart({ dataDir, port });
+  await waitFor('the launcher to print its banner', () => hub.output().includes('Quick start'), 15);
+  const emulatorHost = /Firestore emulator: (\S+)/.exec(hub.output())![1]!;
+  launcher = { child: hub.child, output: hub.output, emulatorHost };
   return launcher;
 }
 
