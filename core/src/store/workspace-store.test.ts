@@ -4,6 +4,7 @@ import { testFirestore } from '@workspace-hub/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleWorkspace } from '../../test/sample-workspace.js';
 import { isHubError } from '../errors.js';
+import { encodeWorkspace } from './firestore-codec.js';
 import {
   IDEMPOTENCY_KEY_EXPIRY_FIELD,
   IDEMPOTENCY_KEY_TTL_MS,
@@ -127,6 +128,33 @@ describe('WorkspaceStore', () => {
     // What the caller is told was written is what a reader gets back.
     expect(stored[0]).toEqual(results[0]!.workspace);
     expect(stored[0]).toMatchObject({ machine_type: 'e2-standard-4', version: 2 });
+  });
+
+  it('writes more workspaces and their events than one commit holds, answering in input order', async () => {
+    // 260 workspaces, each with its event, are 520 writes: over one commit's 500.
+    const made = Array.from({ length: 260 }, () => sample('ivy', new Date(base)));
+    for (let i = 0; i < made.length; i += 100) {
+      const batch = db.batch();
+      for (const ws of made.slice(i, i + 100))
+        batch.create(db.collection('workspaces').doc(ws.id), encodeWorkspace(ws));
+      await batch.commit();
+    }
+    const snaps = await Promise.all(made.map(async (ws) => (await store.getSnapshot(ws.id))!));
+    const results = await store.compareAndSetMany(
+      snaps.map((snap, i) => ({
+        snap,
+        patch: { status: 'SUSPENDING', status_reason: `claim ${i}` },
+        event: { actor: { kind: 'idle_sweep' }, action: 'stop', outcome: 'accepted' },
+      })),
+    );
+    expect(results.map((r) => r?.workspace.id)).toEqual(made.map((ws) => ws.id));
+    expect(results.map((r) => r?.workspace.status_reason)).toEqual(
+      made.map((_, i) => `claim ${i}`),
+    );
+    const last = made.at(-1)!;
+    expect((await store.get(last.id))?.status_reason).toBe('claim 259');
+    const events = await store.events!.list(last.id, { limit: 10, now: new Date() });
+    expect(events.events.map((e) => e.outcome)).toEqual(['accepted']);
   });
 
   it('tells which ids have a document, in one read', async () => {

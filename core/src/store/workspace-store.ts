@@ -7,6 +7,7 @@ import {
   type Transaction,
 } from '@google-cloud/firestore';
 import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
+import { eachLimited } from '../each-limited.js';
 import { HubError } from '../errors.js';
 import { baseNameFromRepo } from '../names.js';
 import { agentTokenRef } from './agent-token-store.js';
@@ -98,6 +99,15 @@ export interface WorkspaceStoreOptions {
 
 /** Firestore commits at most 500 writes. */
 const MAX_WRITES_PER_COMMIT = 500;
+/** Commits of one `compareAndSetMany` sent at once. */
+const COMMITS_IN_FLIGHT = 4;
+
+/** One write of `compareAndSetMany`: a patch on what was read, and the event it records. */
+export interface CompareAndSetItem {
+  snap: WorkspaceSnapshot;
+  patch: Partial<Workspace>;
+  event?: EventDraft;
+}
 
 /**
  * Workspace state in Firestore. Every write goes through a transaction that
@@ -471,49 +481,62 @@ export class WorkspaceStore {
    * still applies or fails on its own. Results in input order.
    */
   async compareAndSetMany(
-    items: ReadonlyArray<{
-      snap: WorkspaceSnapshot;
-      patch: Partial<Workspace>;
-      event?: EventDraft;
-    }>,
+    items: ReadonlyArray<CompareAndSetItem>,
   ): Promise<Array<WorkspaceSnapshot | null>> {
-    const out: Array<WorkspaceSnapshot | null> = [];
-    // Each event is a second write in its workspace's commit.
-    const size = this.events ? MAX_WRITES_PER_COMMIT / 2 : MAX_WRITES_PER_COMMIT;
-    for (let i = 0; i < items.length; i += size) {
-      const chunk = items.slice(i, i + size);
-      const writes = chunk.map(({ snap, patch }) => this.next(snap, patch));
-      const batch = this.db.batch();
-      // The commit answers one result per write, events included: where each workspace's is.
-      const resultIndex: number[] = [];
-      let writeCount = 0;
-      chunk.forEach(({ snap, event }, k) => {
-        const { after, fields, at } = writes[k]!;
-        resultIndex.push(writeCount++);
-        batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
-        if (event && this.events) {
-          this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
-          writeCount++;
-        }
-      });
-      try {
-        const written = await batch.commit();
-        out.push(
-          ...writes.map(({ after }, k) => ({
-            workspace: after,
-            updateTime: written[resultIndex[k]!]!.writeTime,
-          })),
-        );
-      } catch (err) {
-        if (!isPreconditionFailure(err)) throw err;
-        out.push(
-          ...(await Promise.all(
-            chunk.map(({ snap, patch, event }) => this.compareAndSet(snap, patch, event)),
-          )),
-        );
+    // A commit holds at most MAX_WRITES_PER_COMMIT writes, and an event is a second write in
+    // its workspace's commit: chunks are cut by writes, not by workspaces.
+    const chunks: CompareAndSetItem[][] = [];
+    let chunk: CompareAndSetItem[] = [];
+    let writes = 0;
+    for (const item of items) {
+      const cost = item.event && this.events ? 2 : 1;
+      if (writes + cost > MAX_WRITES_PER_COMMIT) {
+        chunks.push(chunk);
+        chunk = [];
+        writes = 0;
       }
+      chunk.push(item);
+      writes += cost;
     }
-    return out;
+    if (chunk.length) chunks.push(chunk);
+    // Chunks are independent (every write carries its own precondition), so they are
+    // committed side by side rather than one round trip after another.
+    const results: Array<Array<WorkspaceSnapshot | null>> = new Array(chunks.length);
+    await eachLimited(chunks, COMMITS_IN_FLIGHT, async (c, i) => {
+      results[i] = await this.commitChunk(c);
+    });
+    return results.flat();
+  }
+
+  private async commitChunk(
+    chunk: readonly CompareAndSetItem[],
+  ): Promise<Array<WorkspaceSnapshot | null>> {
+    const writes = chunk.map(({ snap, patch }) => this.next(snap, patch));
+    const batch = this.db.batch();
+    // The commit answers one result per write, events included: where each workspace's is.
+    const resultIndex: number[] = [];
+    let writeCount = 0;
+    chunk.forEach(({ snap, event }, k) => {
+      const { after, fields, at } = writes[k]!;
+      resultIndex.push(writeCount++);
+      batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
+      if (event && this.events) {
+        this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
+        writeCount++;
+      }
+    });
+    try {
+      const written = await batch.commit();
+      return writes.map(({ after }, k) => ({
+        workspace: after,
+        updateTime: written[resultIndex[k]!]!.writeTime,
+      }));
+    } catch (err) {
+      if (!isPreconditionFailure(err)) throw err;
+      return Promise.all(
+        chunk.map(({ snap, patch, event }) => this.compareAndSet(snap, patch, event)),
+      );
+    }
   }
 
   /**
