@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
+  lutimesSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -234,6 +236,50 @@ describe('the file API, through the agent’s SFTP', () => {
       headers: { 'content-range': 'bytes 3-5/6' },
     });
     expect(late.body).toMatchObject({ code: 'conflict', field: 'upload_id' });
+  });
+
+  it('removes a partial file left by an upload abandoned a day ago when the folder is listed, never one still being written nor anything not named as ours', async () => {
+    const dir = join(home, 'left-behind');
+    mkdirSync(dir);
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+    const old = (name: string, make: (p: string) => void = (p) => writeFileSync(p, 'x')) => {
+      make(join(dir, name));
+      lutimesSync(join(dir, name), twoDaysAgo, twoDaysAgo);
+    };
+    old('.video.mp4.wsh-upload-closed-tab-1'); // the tab closed mid-upload two days ago
+    // Old, but not an upload's partial file: the user's own, kept.
+    old('video.mp4.wsh-upload-closed-tab-1'); // not hidden
+    old('.video.mp4.wsh-upload-short'); // not an upload id
+    old('.video.mp4.wsh-upload-closed-tab-1.bak');
+    old('.folder.wsh-upload-closed-tab-1', (p) => mkdirSync(p));
+    old('.link.wsh-upload-closed-tab-1', (p) => symlinkSync('video.mp4', p));
+    // An upload under way in the same folder: its first chunk was written just now.
+    const path = 'left-behind/fresh.txt';
+    const first = await json('PUT', files(`/content?path=${q(path)}&upload_id=under-way-1`), {
+      body: new TextEncoder().encode('new'),
+      headers: { 'content-range': 'bytes 0-2/6' },
+    });
+    expect(first.status).toBe(200);
+
+    const listed = await json('GET', files('?path=left-behind'));
+    expect(listed.status).toBe(200);
+    expect(readdirSync(dir).sort()).toEqual(
+      [
+        '.video.mp4.wsh-upload-short',
+        '.video.mp4.wsh-upload-closed-tab-1.bak',
+        '.folder.wsh-upload-closed-tab-1',
+        '.link.wsh-upload-closed-tab-1',
+        '.fresh.txt.wsh-upload-under-way-1',
+        'video.mp4.wsh-upload-closed-tab-1',
+      ].sort(),
+    );
+    // The upload under way completes.
+    const last = await json('PUT', files(`/content?path=${q(path)}&upload_id=under-way-1`), {
+      body: new TextEncoder().encode('abc'),
+      headers: { 'content-range': 'bytes 3-5/6' },
+    });
+    expect(last.body).toMatchObject({ complete: true, size: 6 });
+    expect(readFileSync(join(dir, 'fresh.txt'), 'utf8')).toBe('newabc');
   });
 
   it('creates, renames and deletes folders; a folder with content only when asked', async () => {

@@ -6,6 +6,7 @@ import {
   type FileType,
 } from '@workspace-hub/core';
 import type { Attributes } from 'ssh2';
+import { isPartialUpload, removeAbandonedUploads } from './abandoned-uploads.js';
 import { fromSftpError, isSftpStatus, type SftpCalls, STATUS_CODE } from './sftp-calls.js';
 
 /** SFTP's mode carries POSIX's file type bits, as Linux's stat does. */
@@ -43,12 +44,9 @@ async function symlinkOf(calls: SftpCalls, path: string): Promise<FileEntry['sym
   }
 }
 
-/** An upload's partial file (`partialPath`): not a file of the user's until renamed into place. */
-const PARTIAL_UPLOAD = /^\..+\.wsh-upload-[A-Za-z0-9_-]{8,64}$/;
-
 /**
  * The folder's entries, folders first then by name, each with what a file manager shows; the
- * partial files of uploads under way or abandoned are left out.
+ * partial files of uploads under way or abandoned are left out, and the abandoned ones removed.
  */
 export async function listFolder(calls: SftpCalls, path: string): Promise<FileListing> {
   const raw = await calls.readdir(path === '' ? '.' : path).catch((err) => {
@@ -57,9 +55,10 @@ export async function listFolder(calls: SftpCalls, path: string): Promise<FileLi
   const truncated = raw.length > FILE_LIST_MAX_ENTRIES;
   const kept = raw
     .filter((e) => e.filename !== '.' && e.filename !== '..')
-    .filter((e) => !(fileTypeOf(e.attrs) === 'file' && PARTIAL_UPLOAD.test(e.filename)))
+    .filter((e) => !isPartialUpload(e))
     .sort((a, b) => a.filename.localeCompare(b.filename))
     .slice(0, FILE_LIST_MAX_ENTRIES);
+  const removed = removeAbandonedUploads(calls, raw, (name) => childPath(path, name));
   const entries = await Promise.all(
     kept.map(async (e): Promise<FileEntry> => {
       const type = fileTypeOf(e.attrs);
@@ -74,6 +73,7 @@ export async function listFolder(calls: SftpCalls, path: string): Promise<FileLi
       return entry;
     }),
   );
+  await removed;
   const folderFirst = (e: FileEntry) =>
     e.type === 'directory' || e.symlink?.target_type === 'directory' ? 0 : 1;
   entries.sort((a, b) => folderFirst(a) - folderFirst(b));
