@@ -77,7 +77,20 @@ describe('the web page against npm start', () => {
     const page = await signedIn(EMAIL);
     await page.getByText('No workspaces yet.').waitFor();
 
-    // Create: the row appears at once and turns Running without a reload.
+    // Create: the row appears at once, shows its provisioning in progress, and turns Running
+    // without a reload. A local workspace provisions in a moment, so what each row showed is
+    // recorded as the page draws it rather than looked for afterwards.
+    await page.evaluate(() => {
+      const shown: string[] = [];
+      (window as unknown as { rowsShown: string[] }).rowsShown = shown;
+      new MutationObserver(() => {
+        document.querySelectorAll('tr[data-workspace-id]').forEach((tr) => {
+          const status = tr.querySelector('.status')?.textContent;
+          const bar = tr.querySelector('progress')?.getAttribute('aria-label') ?? 'no progress';
+          shown.push(`${tr.getAttribute('data-status')}: ${status}, ${bar}`);
+        });
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.getByLabel('Repository').fill('https://github.com/acme/web');
     await page.getByRole('button', { name: 'Create workspace' }).click();
     const row = page.locator('tr[data-workspace-id]');
@@ -86,6 +99,11 @@ describe('the web page against npm start', () => {
     await page
       .locator(`tr[data-workspace-id="${id}"][data-status="READY"]`)
       .waitFor({ timeout: 30_000 });
+    const rowsShown = await page.evaluate(
+      () => (window as unknown as { rowsShown: string[] }).rowsShown,
+    );
+    expect(rowsShown).toContain('PROVISIONING: Provisioning…, Provisioning…');
+    expect(rowsShown.at(-1)).toBe('READY: Running, no progress');
     expect(await row.first().textContent()).toContain('https://github.com/acme/web');
     expect(await row.first().locator('.countdown').textContent()).toMatch(/^3h 5\dm$/);
 
@@ -192,7 +210,7 @@ describe('the web page against npm start', () => {
     expect(cspViolations).toEqual([]);
   }, 90_000);
 
-  it('uploads a file from the files panel and downloads it back with the same checksum', async () => {
+  it('shows a workspace being provisioned with its progress, then uploads a file from the files panel and downloads it back with the same checksum', async () => {
     const page = await signedIn('files@example.com');
     const auth = { authorization: 'Bearer dev:files@example.com' };
     const created = await fetch(`${hub.url}/workspaces`, {
@@ -201,6 +219,17 @@ describe('the web page against npm start', () => {
       body: '{}',
     });
     const id = ((await created.json()) as { id: string }).id;
+    // Held in PROVISIONING: its agent is frozen before it can report ready (Node alone takes
+    // longer to start than this), and the terminal page shows the provisioning in progress.
+    const agents = agentProcessesUnder(join(root, 'data', 'workspaces', id));
+    expect(agents).not.toEqual([]);
+    for (const pid of agents) process.kill(pid, 'SIGSTOP');
+    await page.goto(`${hub.url}/#/workspaces/${id}`);
+    const state = page.locator('.terminal-state');
+    await expect.poll(() => state.textContent()).toMatch(/^Provisioning… \(\d+ s\)$/);
+    await state.locator('progress').waitFor({ timeout: 10_000 });
+    for (const pid of agents) process.kill(pid, 'SIGCONT');
+    await state.waitFor({ state: 'hidden', timeout: 30_000 });
     await expect
       .poll(
         async () =>
@@ -212,7 +241,6 @@ describe('the web page against npm start', () => {
         { timeout: 30_000 },
       )
       .toBe('READY');
-    await page.goto(`${hub.url}/#/workspaces/${id}`);
     const panel = page.getByRole('complementary', { name: 'Files' });
 
     // 20 MiB: the panel sends it as three chunks (Cloud Run's request limit), each with progress.
