@@ -27,6 +27,7 @@ export class FirestoreReadiness {
   private probing: Promise<boolean> | null = null;
   private answeredOnce = false;
   private settledAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
 
   constructor(
     private readonly probe: () => Promise<unknown>,
@@ -49,6 +50,7 @@ export class FirestoreReadiness {
 
   /** Asks Firestore (or joins the probe under way); answers within PROBE_TIMEOUT_MS once warm. */
   async check(): Promise<boolean> {
+    if (this.stopped) return false;
     this.probing ??= this.probe().then(
       () => this.settle(true),
       () => this.settle(false),
@@ -65,8 +67,19 @@ export class FirestoreReadiness {
    * test), a probe per call would keep Firestore busy answering probes back to back.
    */
   refresh(maxAgeMs: number): void {
-    if (this.probing || this.now() - this.settledAt < maxAgeMs) return;
+    if (this.stopped || this.probing || this.now() - this.settledAt < maxAgeMs) return;
     this.check().catch(() => undefined);
+  }
+
+  /**
+   * Starts no probe from now on (the hub is closing). Returns the probe under way, settled
+   * when it ends (it never rejects), or null: the Firestore client must outlive it. The
+   * library retries a failed read for a minute, and an attempt that starts after the client
+   * was terminated fails in a promise nobody handles ("The client has already been terminated").
+   */
+  stop(): Promise<unknown> | null {
+    this.stopped = true;
+    return this.probing;
   }
 
   private settle(ok: boolean): boolean {

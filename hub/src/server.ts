@@ -121,7 +121,13 @@ export async function startHub(
       const { deps } = await loading;
       deps.agentLink.close();
       await deps.driver.close?.();
-      await deps.db.terminate();
+      // A readiness probe under way (Firestore unreachable) may be retried for a minute: the
+      // client is terminated once it ends, in the background; a closing hub does not wait.
+      const probe = deps.firestore.stop();
+      if (!probe) return deps.db.terminate();
+      probe
+        .then(() => deps.db.terminate())
+        .catch((err) => log.warn('closing Firestore failed', { error: String(err) }));
     },
   };
 }
