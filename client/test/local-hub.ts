@@ -119,3 +119,34 @@ export function runWsh(
     child.stdin?.end(opts.input ?? '');
   });
 }
+
+/** Where a device keeps its `wsh` config and which home it runs in (filled in by the set-up). */
+export interface WshDevice {
+  configDir: string;
+  home: string;
+}
+
+/**
+ * `wsh` as one device of `email` against the hub at `hubUrl()` (read at each call: files start
+ * their hub in `beforeAll`). `ok` insists on exit code 0 and no stack trace in its stderr (the
+ * CLI explains a failure, it never dumps one) and returns the output.
+ */
+export function wshAs(device: WshDevice, hubUrl: () => string, email = 'dev@example.com') {
+  const run = (args: string[]) =>
+    runWsh(args, {
+      configDir: device.configDir,
+      hub: hubUrl(),
+      env: { HOME: device.home, WSH_DEV_EMAIL: email },
+    });
+  return {
+    run,
+    async ok(args: string[]): Promise<string> {
+      const r = await run(args);
+      const command = `wsh ${args.join(' ')}`;
+      if (/\n\s+at .+:\d+:\d+/.test(r.stderr))
+        throw new Error(`${command} printed a stack trace:\n${r.stderr}`);
+      if (r.code !== 0) throw new Error(`${command} exited with ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
+  };
+}

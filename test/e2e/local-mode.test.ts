@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   agentProcessesUnder,
   type LocalHub,
-  runWsh,
   startLocalHub,
+  wshAs,
 } from '../../client/test/local-hub.js';
 import { waitFor, wshTerminal } from './wsh-terminal.js';
 
@@ -23,19 +23,8 @@ const devices = {
 };
 type Device = keyof typeof devices;
 
-const wsh = (device: Device, args: string[]) =>
-  runWsh(args, {
-    configDir: devices[device].configDir,
-    hub: hub.url,
-    env: { HOME: devices[device].home, WSH_DEV_EMAIL: 'dev@example.com' },
-  });
-
-async function wshOk(device: Device, args: string[]): Promise<string> {
-  const r = await wsh(device, args);
-  expect(r.stderr, `wsh ${args.join(' ')}`).not.toMatch(/\n\s+at .+:\d+:\d+/);
-  expect(r.code, `wsh ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
+const wsh = (device: Device, args: string[]) => wshAs(devices[device], () => hub.url).run(args);
+const wshOk = (device: Device, args: string[]) => wshAs(devices[device], () => hub.url).ok(args);
 
 /** `wsh ssh` in a terminal of its own, as a person would run it. */
 function terminal(device: Device, args: string[]) {

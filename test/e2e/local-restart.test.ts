@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startNpmStart } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentProcessesUnder, runWsh } from '../../client/test/local-hub.js';
+import { agentProcessesUnder, wshAs } from '../../client/test/local-hub.js';
 
 /**
  * `npm start` keeps its state: the launcher (local/dist/main.js, what `npm start`
@@ -45,15 +45,7 @@ const answers = (host: string) =>
     () => false,
   );
 
-async function wshOk(args: string[]): Promise<string> {
-  const r = await runWsh(args, {
-    configDir: user.configDir,
-    hub: `http://127.0.0.1:${port}`,
-    env: { HOME: user.home, WSH_DEV_EMAIL: 'dev@example.com' },
-  });
-  expect(r.code, `wsh ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
+const wshOk = (args: string[]) => wshAs(user, () => `http://127.0.0.1:${port}`).ok(args);
 
 async function listed(id: string) {
   const { workspaces } = JSON.parse(await wshOk(['ls', '--json']));

@@ -5,35 +5,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   agentProcessesUnder,
   type LocalHub,
-  runWsh,
   startLocalHub,
+  wshAs,
 } from '../../client/test/local-hub.js';
 
 /** A workspace's agent killed under a local hub (SIGKILL: no goodbye, as a crash). */
 let hub: LocalHub;
 let root: string;
-let home: string;
-let configDir: string;
+const device = { configDir: '', home: '' };
 const TIMEOUT = 180_000;
 
-const wsh = (args: string[]) =>
-  runWsh(args, {
-    configDir,
-    hub: hub.url,
-    env: { HOME: home, WSH_DEV_EMAIL: 'dev@example.com' },
-  });
-
-async function wshOk(args: string[]): Promise<string> {
-  const r = await wsh(args);
-  expect(r.code, `wsh ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
+const wshOk = (args: string[]) => wshAs(device, () => hub.url).ok(args);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'fault-agent-killed-'));
-  home = join(root, 'home');
-  configDir = join(root, 'config');
-  mkdirSync(home, { recursive: true });
+  device.home = join(root, 'home');
+  device.configDir = join(root, 'config');
+  mkdirSync(device.home, { recursive: true });
   hub = await startLocalHub();
   await wshOk(['login', '--dev', 'dev@example.com']);
 }, TIMEOUT);
