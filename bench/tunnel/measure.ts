@@ -10,6 +10,9 @@ export interface PathResult {
   /** CPU time of this process (the client and the target) per download / echo, ms. */
   downloadCpuMs: number;
   echoCpuMs: number | null;
+  /** CPU time of the relay's process per download / echo, ms (null: no relay on this path). */
+  relayDownloadCpuMs: number | null;
+  relayEchoCpuMs: number | null;
   p50Ms: number;
   p99Ms: number;
 }
@@ -103,6 +106,8 @@ export async function measurePath(
   name: string,
   open: { echo: () => Promise<Duplex>; download: () => Promise<Duplex> },
   opts: { bytes: number; trips: number; echoLimitMs?: number },
+  /** The relay's process CPU usage, when the path goes through one. */
+  relayCpu?: () => Promise<NodeJS.CpuUsage>,
 ): Promise<PathResult> {
   const latencyStream = await open.echo();
   await roundTrips(latencyStream, 50); // warm-up
@@ -112,18 +117,30 @@ export async function measurePath(
     const used = process.cpuUsage(since);
     return (used.user + used.system) / 1000;
   };
+  const relayMs = async () => {
+    const used = await relayCpu?.();
+    return used ? (used.user + used.system) / 1000 : null;
+  };
+  const relaySince = async (start: number | null) => {
+    const now = await relayMs();
+    return now === null || start === null ? null : now - start;
+  };
   const downloadStream = await open.download();
+  const relayDownloadStart = await relayMs();
   const downloadCpu = process.cpuUsage();
   const downloadMBps = await downloadThroughput(downloadStream, opts.bytes);
   const downloadCpuMs = cpuMs(downloadCpu);
+  const relayDownloadCpuMs = await relaySince(relayDownloadStart);
   downloadStream.destroy();
   const bulkStream = await open.echo();
+  const relayEchoStart = await relayMs();
   const echoCpu = process.cpuUsage();
   const mbPerSec = await within(
     opts.echoLimitMs ?? 600_000,
     echoThroughput(bulkStream, opts.bytes),
   );
   const echoCpuMs = mbPerSec === null ? null : cpuMs(echoCpu);
+  const relayEchoCpuMs = mbPerSec === null ? null : await relaySince(relayEchoStart);
   bulkStream.destroy();
   return {
     name,
@@ -131,6 +148,8 @@ export async function measurePath(
     downloadMBps,
     downloadCpuMs,
     echoCpuMs,
+    relayDownloadCpuMs,
+    relayEchoCpuMs,
     p50Ms: percentile(trips, 50),
     p99Ms: percentile(trips, 99),
   };

@@ -40,13 +40,15 @@ async function startEcho(): Promise<{ port: number; close(): void }> {
   };
 }
 
-async function startRelayProcess(tls: boolean): Promise<{ url: string; stop(): Promise<void> }> {
+async function startRelayProcess(
+  tls: boolean,
+): Promise<{ url: string; cpuUsage(): Promise<NodeJS.CpuUsage>; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
   const side = await spawnSideProcess(script, tls ? ['--tls'] : [], {
     ...process.env,
     BENCH_RELAY_TOKEN: TOKEN,
   });
-  return { url: side.line.trim(), stop: side.stop };
+  return { url: side.line.trim(), cpuUsage: side.cpuUsage, stop: side.stop };
 }
 
 function tcp(port: number): () => Promise<Duplex> {
@@ -78,6 +80,7 @@ const viaTs = (relayUrl: string, insecureSkipVerify = false) => ({
   echo: () => openIapTunnel({ ...target, relayUrl, insecureSkipVerify }),
   download: () => openIapTunnel({ ...target, port: source.port, relayUrl, insecureSkipVerify }),
 });
+type Relay = Awaited<ReturnType<typeof startRelayProcess>>;
 
 /** Each measure's median over the rounds (wall-clock throughput on shared cores is noisy). */
 function medianOf(rounds: PathResult[]): PathResult {
@@ -91,6 +94,8 @@ function medianOf(rounds: PathResult[]): PathResult {
     downloadMBps: mid(rounds.map((r) => r.downloadMBps))!,
     downloadCpuMs: mid(rounds.map((r) => r.downloadCpuMs))!,
     echoCpuMs: mid(rounds.map((r) => r.echoCpuMs)),
+    relayDownloadCpuMs: mid(rounds.map((r) => r.relayDownloadCpuMs)),
+    relayEchoCpuMs: mid(rounds.map((r) => r.relayEchoCpuMs)),
     p50Ms: mid(rounds.map((r) => r.p50Ms))!,
     p99Ms: mid(rounds.map((r) => r.p99Ms))!,
   };
@@ -99,16 +104,16 @@ function medianOf(rounds: PathResult[]): PathResult {
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const loadBefore = loadavg();
 try {
-  const paths = [
-    ['plain TCP (anchor)', { echo: tcp(echo.port), download: tcp(source.port) }],
-    ['TS client → relay (ws)', viaTs(relay.url)],
-    ['TS client → relay (wss)', viaTs(tlsRelay.url, true)],
-  ] as const;
+  const paths: [string, Parameters<typeof measurePath>[1], Relay | undefined][] = [
+    ['plain TCP (anchor)', { echo: tcp(echo.port), download: tcp(source.port) }, undefined],
+    ['TS client → relay (ws)', viaTs(relay.url), relay],
+    ['TS client → relay (wss)', viaTs(tlsRelay.url, true), tlsRelay],
+  ];
   // Alternated rounds, so load from elsewhere touches every path alike.
   const rounds = paths.map(() => [] as PathResult[]);
   for (let round = 0; round < ROUNDS; round++)
-    for (const [i, [name, open]] of paths.entries())
-      rounds[i]!.push(await measurePath(name, open, big));
+    for (const [i, [name, open, via]] of paths.entries())
+      rounds[i]!.push(await measurePath(name, open, big, via?.cpuUsage));
   results.push(...rounds.map(medianOf));
   if (hasGcloud()) {
     const compute = await startComputeStub();
@@ -133,6 +138,7 @@ try {
         'gcloud → relay (wss)',
         { echo: tcp(toEcho.localPort), download: tcp(toSource.localPort) },
         { ...small, echoLimitMs: 120_000 },
+        tlsRelay.cpuUsage,
       );
       results.push(r);
       if (r.mbPerSec === null)
@@ -157,13 +163,14 @@ try {
 const anchor = results[0]!;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 const ratio = (a: number | null, b: number | null, d = 3) => (a && b ? fmt(a / b, d) : '—');
+const ms = (n: number | null) => (n === null ? '—' : fmt(n, 0));
 const rows = results.map(
   (r) =>
-    `| ${r.name} | ${fmt(r.downloadMBps, 0)} | ${ratio(r.downloadMBps, anchor.downloadMBps)} | ${r.mbPerSec === null ? 'wedged' : fmt(r.mbPerSec, 0)} | ${ratio(r.mbPerSec, anchor.mbPerSec)} | ${fmt(r.downloadCpuMs, 0)} / ${r.echoCpuMs === null ? '—' : fmt(r.echoCpuMs, 0)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
+    `| ${r.name} | ${fmt(r.downloadMBps, 0)} | ${ratio(r.downloadMBps, anchor.downloadMBps)} | ${r.mbPerSec === null ? 'wedged' : fmt(r.mbPerSec, 0)} | ${ratio(r.mbPerSec, anchor.mbPerSec)} | ${ms(r.downloadCpuMs)} / ${ms(r.echoCpuMs)} | ${ms(r.relayDownloadCpuMs)} / ${ms(r.relayEchoCpuMs)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
 );
 const table = [
-  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | CPU ms of this process, download / echo | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | CPU ms of this process, download / echo | CPU ms of the relay, download / echo | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 const ts = results.find((r) => r.name.startsWith('TS client → relay (wss)'));
@@ -174,6 +181,6 @@ const versus =
     : '';
 const loadAfter = loadavg();
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
-const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP and the TS client: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client masks what it sends with ws's native \`bufferutil\` (a dependency of the client since 2026-11-30); the relay fake runs on the same \`ws\` and so unmasks natively too (its behaviour is unchanged; its CPU, on the same 2 cores, is less). CPU ms: user + system time of the benchmark's own process during the transfer: the TS client with the targets (plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process), the relay not included; less noisy than MB/s on shared cores.\n\n${table}${versus}${gcloudNote}`;
+const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP and the TS client: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client masks what it sends with ws's native \`bufferutil\` (a dependency of the client since 2026-11-30); the relay fake runs on the same \`ws\` and so unmasks natively too (its behaviour is unchanged; its CPU, on the same 2 cores, is less). CPU ms: user + system time during the transfer (medians), less noisy than MB/s on shared cores, of the benchmark's own process (the TS client with the targets; plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process) and of the relay fake's process (its \`process.cpuUsage()\`, asked over IPC before and after). A write to a loopback socket is charged the receiver's kernel work too, so the process that writes pays for both ends' TCP.\n\n${table}${versus}${gcloudNote}`;
 console.log(table + versus);
 writeSection('tunnel', body);
