@@ -21,14 +21,6 @@ function u64Frame(tag: number, value: number): Buffer {
 export const reconnectSuccessFrame = (received: number) => u64Frame(0x0002, received);
 export const ackFrame = (received: number) => u64Frame(0x0007, received);
 
-export function dataFrame(data: Buffer): Buffer {
-  const frame = Buffer.alloc(6 + data.length);
-  frame.writeUInt16BE(0x0004, 0);
-  frame.writeUInt32BE(data.length, 2);
-  data.copy(frame, 6);
-  return frame;
-}
-
 export type ClientFrame = { kind: 'data'; data: Buffer } | { kind: 'ack'; total: number };
 
 export function parseClientFrame(msg: Buffer): ClientFrame {

@@ -1,12 +1,7 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import {
-  ackFrame,
-  dataFrame,
-  parseClientFrame,
-  RELAY_MAX_DATA,
-  reconnectSuccessFrame,
-} from './frames.js';
+import { ackFrame, parseClientFrame, RELAY_MAX_DATA, reconnectSuccessFrame } from './frames.js';
+import { writeDataMessages } from './ws-data-frames.js';
 
 /**
  * One tunnelled TCP connection: it outlives WebSockets, so a client that lost
@@ -20,6 +15,7 @@ export class RelaySession {
   private writtenToBackend = 0;
   private ackedToClient = 0;
   private ackScheduled = false;
+  private backendCorked = false;
   private toClient = 0;
   private confirmedByClient = 0;
   private readonly unconfirmed: Buffer[] = [];
@@ -59,7 +55,7 @@ export class RelaySession {
       this.ackedToClient = this.fromClient;
     }
     ws.send(firstFrame);
-    for (const chunk of this.unconfirmed) ws.send(dataFrame(chunk));
+    if (this.unconfirmed.length > 0) writeDataMessages(ws, this.unconfirmed);
     ws.on('message', (msg: Buffer) => {
       if (ws !== this.ws) return;
       try {
@@ -114,19 +110,31 @@ export class RelaySession {
   }
 
   private fromBackend(chunk: Buffer): void {
+    const pieces: Buffer[] = [];
     for (let at = 0; at < chunk.length; at += RELAY_MAX_DATA) {
       const piece = chunk.subarray(at, at + RELAY_MAX_DATA);
+      pieces.push(piece);
       this.unconfirmed.push(piece);
       this.unconfirmedBytes += piece.length;
       this.toClient += piece.length;
-      this.ws?.send(dataFrame(piece));
-      this.onBytes(piece.length);
     }
+    if (this.ws) writeDataMessages(this.ws, pieces);
+    for (const piece of pieces) this.onBytes(piece.length);
     if (this.unconfirmedBytes >= this.windowBytes) this.backend.pause();
   }
 
   private fromClientData(data: Buffer): void {
     this.fromClient += data.length;
+    // The frames that arrived in this event-loop turn go to the backend in one write (a
+    // writev), not one write each: a write to a loopback socket costs the receiver's work too.
+    if (!this.backendCorked) {
+      this.backendCorked = true;
+      this.backend.cork();
+      setImmediate(() => {
+        this.backendCorked = false;
+        this.backend.uncork();
+      });
+    }
     // Acknowledged once the backend took it, so a slow backend slows the client
     // through the protocol's own window. The WebSocket is never paused for it:
     // that would also stop reading the client's ACKs, and with the backend
