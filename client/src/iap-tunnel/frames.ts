@@ -23,17 +23,6 @@ export class RelayProtocolError extends Error {
   override name = 'RelayProtocolError';
 }
 
-export function encodeData(data: Buffer): Buffer {
-  if (data.length > MAX_DATA_FRAME) {
-    throw new RelayProtocolError(`DATA frame of ${data.length} bytes exceeds ${MAX_DATA_FRAME}`);
-  }
-  const frame = Buffer.allocUnsafe(6 + data.length);
-  frame.writeUInt16BE(Tag.Data, 0);
-  frame.writeUInt32BE(data.length, 2);
-  data.copy(frame, 6);
-  return frame;
-}
-
 export function encodeAck(totalBytes: number): Buffer {
   const frame = Buffer.allocUnsafe(10);
   frame.writeUInt16BE(Tag.Ack, 0);

@@ -1,17 +1,17 @@
-import { Duplex, type Writable } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { closeCodeError, handshakeError, IapTunnelError } from './errors.js';
 import {
   decodeFrame,
   encodeAck,
-  encodeData,
   MAX_DATA_FRAME,
   RelayProtocolError,
   SUBPROTOCOL,
 } from './frames.js';
 import { connectUrl, type ResolvedTunnelOptions, reconnectUrl } from './options.js';
 import { CLIENT_VERSION } from './version.js';
+import { writeDataMessages } from './ws-data-frames.js';
 
 const ORIGIN = 'bot:iap-tunneler';
 /**
@@ -25,21 +25,6 @@ const NORMAL_CLOSE = 1000;
 /** ws reports a socket that vanished without a close frame as 1006. */
 const ABNORMAL_CLOSE = 1006;
 const REAUTHENTICATE = 4004;
-
-/**
- * Runs `send` with the WebSocket's socket corked: ws writes each message on its own, so a
- * written chunk's 16 KiB frames would each be a write (and over TLS a record) of their own;
- * corked, they leave together. ws has no public cork: its socket is the private `_socket`.
- */
-function whileCorked(ws: WebSocket | null, send: () => void): void {
-  const socket = (ws as unknown as { _socket?: Writable | null } | null)?._socket;
-  socket?.cork();
-  try {
-    send();
-  } finally {
-    socket?.uncork();
-  }
-}
 
 /**
  * One TCP connection to an instance's port through the IAP relay, as a Duplex.
@@ -175,9 +160,7 @@ export class IapTunnelStream extends Duplex {
       // The reconnect URL carried our byte count, so the relay knows it already.
       this.acked = this.received;
       this.resumed++;
-      whileCorked(ws, () => {
-        for (const chunk of this.unconfirmed) ws.send(encodeData(chunk));
-      });
+      writeDataMessages(ws, this.unconfirmed);
     }
     if (this.inboundPaused) ws.pause();
   }
@@ -329,17 +312,16 @@ export class IapTunnelStream extends Duplex {
       cb(new IapTunnelError('IAP tunnel: the remote end closed the connection', undefined));
       return;
     }
-    const ws = this.live ? this.ws : null;
-    whileCorked(ws, () => {
-      for (const { chunk } of chunks)
-        for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
-          const piece = chunk.subarray(at, at + MAX_DATA_FRAME);
-          this.unconfirmed.push(piece);
-          this.unconfirmedBytes += piece.length;
-          this.sent += piece.length;
-          ws?.send(encodeData(piece));
-        }
-    });
+    const pieces: Buffer[] = [];
+    for (const { chunk } of chunks)
+      for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
+        const piece = chunk.subarray(at, at + MAX_DATA_FRAME);
+        pieces.push(piece);
+        this.unconfirmed.push(piece);
+        this.unconfirmedBytes += piece.length;
+        this.sent += piece.length;
+      }
+    if (this.live && this.ws) writeDataMessages(this.ws, pieces);
     if (this.unconfirmedBytes >= this.opts.maxUnackedBytes) this.waitingWrite = cb;
     else cb();
   }
