@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAgentConnection } from '../src/agent-link/agent-connection.js';
 import { mintConnectionKey } from '../src/agent-link/connection-key.js';
 import { type AgentLease, AgentLinkError } from '../src/agent-link/index.js';
+import { sftpCalls } from '../src/files/sftp-calls.js';
+import { allowAgentWrites } from '../src/files/sftp-write-size.js';
 import { type LocalTestHub, startLocalTestHub } from './local-workspaces.js';
 
 /**
@@ -126,5 +128,30 @@ describe('hub → agent connector', () => {
     const browserLogins = audit.match(/"result":"accepted"[^\n]*"device_id":"browser"/g) ?? [];
     // One from the previous test's own login, one for both leases.
     expect(browserLogins.length).toBe(2);
+  });
+
+  it('writes a file through SFTP in requests as long as the agent reads, each filling whole SSH packets', async () => {
+    const lease = await t.deps.agentLink.lease(ALICE, a);
+    const sftp = await lease.sftp();
+    try {
+      allowAgentWrites(sftp);
+      const calls = sftpCalls(sftp);
+      const handle = await calls.open('long-writes.bin', 'w');
+      const size = calls.writeBytes(handle);
+      // The agent's channel packets are 32 KiB: 7 of them, less the WRITE's own 29 bytes.
+      expect(size).toBe(7 * 32 * 1024 - 29);
+      const data = Buffer.alloc(size, 7);
+      // ssh2 numbers each request it sends: one WRITE, not ssh2's default 31,952-byte pieces.
+      const internals = sftp as unknown as { _writeReqid: number };
+      const before = internals._writeReqid;
+      await calls.write(handle, data, 0);
+      expect(internals._writeReqid - before).toBe(1);
+      await calls.close(handle);
+      const home = join(t.dataDir, 'workspaces', a.id, 'home');
+      expect(readFileSync(join(home, 'long-writes.bin')).equals(data)).toBe(true);
+    } finally {
+      sftp.end();
+      lease.release();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectSsh2,
@@ -51,6 +52,30 @@ describe('sftp', () => {
     const cleanup = await sftp('rm uploads/moved.bin\nrmdir uploads\n');
     expect(cleanup.code).toBe(0);
     expect(readdirSync(agent.home)).not.toContain('uploads');
+  });
+
+  it('takes a WRITE of 255 KiB in one request (the hub sends its uploads that long)', async () => {
+    const client = await connectSsh2(agent, laptop);
+    try {
+      const channel = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+        client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+      );
+      // ssh2 would cut the write at 31,952 bytes for a server that announces no limits.
+      (channel as unknown as { _maxWriteLen: number })._maxWriteLen = 255 * 1024;
+      const data = randomBytes(255 * 1024);
+      const handle = await new Promise<Buffer>((resolve, reject) =>
+        channel.open('long-write.bin', 'w', (err, h) => (err ? reject(err) : resolve(h))),
+      );
+      await new Promise<void>((resolve, reject) =>
+        channel.write(handle, data, 0, data.length, 0, (err) => (err ? reject(err) : resolve())),
+      );
+      await new Promise<void>((resolve, reject) =>
+        channel.close(handle, (err) => (err ? reject(err) : resolve())),
+      );
+      expect(sha256(readFileSync(join(agent.home, 'long-write.bin')))).toBe(sha256(data));
+    } finally {
+      client.end();
+    }
   });
 
   it('creates symlinks inside the home and follows them', async () => {

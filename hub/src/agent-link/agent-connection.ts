@@ -1,5 +1,6 @@
 import ssh2 from 'ssh2';
 import { AgentLinkError } from './agent-link-error.js';
+import { connectCoalesced } from './coalesced-socket.js';
 import { pinnedHostKey } from './host-key-pin.js';
 
 export interface AgentEndpoint {
@@ -39,8 +40,7 @@ export function openAgentConnection(
     });
     client.once('error', fail);
     client.connect({
-      host: endpoint.host,
-      port: endpoint.port,
+      sock: connectCoalesced(endpoint.host, endpoint.port),
       username: opts.username,
       privateKey: opts.privateKey,
       hostVerifier: pinnedHostKey(endpoint.hostPublicKey),

@@ -1,5 +1,6 @@
 import { HubError } from '@workspace-hub/core';
 import type { Attributes, FileEntryWithStats, OpenMode, SFTPWrapper } from 'ssh2';
+import { writeBytesFor } from './sftp-write-size.js';
 
 /**
  * The SFTP status codes the file routes tell apart (SSH_FX_*, draft-ietf-secsh-filexfer-02
@@ -80,6 +81,8 @@ export function sftpCalls(sftp: SFTPWrapper) {
       call<void>((cb) =>
         sftp.write(handle, data, 0, data.length, position, (err) => cb(err, undefined)),
       ),
+    /** The bytes a WRITE on `handle` should carry (see sftp-write-size.ts). */
+    writeBytes: (handle: Buffer) => writeBytesFor(sftp, handle),
     read: (handle: Buffer, length: number, position: number) =>
       call<Buffer>((cb) =>
         sftp.read(handle, Buffer.allocUnsafe(length), 0, length, position, (err, n, buf) =>

@@ -1,6 +1,7 @@
 import type { Workspace } from '@workspace-hub/core';
 import type { SFTPWrapper } from 'ssh2';
 import type { AgentLease, AgentLink, AgentUser } from '../agent-link/index.js';
+import { allowAgentWrites } from './sftp-write-size.js';
 
 /** How long an unused SFTP channel stays open for the user's next file request. */
 const IDLE_MS = 20_000;
@@ -56,6 +57,7 @@ export class SftpChannels {
     const lease: AgentLease = await this.link.lease(user, ws);
     try {
       const sftp = await lease.sftp();
+      allowAgentWrites(sftp);
       const channel: Channel = { sftp, users: 0, idle: null };
       sftp.once('close', () => {
         if (channel.idle) clearTimeout(channel.idle);
