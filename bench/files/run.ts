@@ -6,10 +6,12 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_CHUNK_BYTES } from '@workspace-hub/api';
 import ssh2 from 'ssh2';
+import { childPids, commandLine, processCpuMs } from '../lib/process-cpu.js';
 import { percentile, writeSection } from '../lib/results.js';
 import { startBenchHub } from '../web-terminal/local-hub.js';
 
@@ -35,6 +37,45 @@ async function downloadThroughHub(url: string, id: string, path: string): Promis
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** A browser keeps its connections to a host open (and opens up to 6). */
+const keptAlive = new http.Agent({ keepAlive: true, maxSockets: 6 });
+
+/** One PUT with Node's own HTTP client: a few ms of CPU per chunk, as a browser elsewhere costs nothing here. */
+function putWithHttp(url: string, headers: Record<string, string>, body: Uint8Array<ArrayBuffer>) {
+  return new Promise<void>((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'PUT',
+        agent: keptAlive,
+        headers: { ...headers, 'content-length': String(body.length) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve()
+            : reject(new Error(`upload chunk: ${res.statusCode} ${text}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The same PUT with Node's `fetch` (undici), whose own CPU per byte is several times the hub's. */
+async function putWithFetch(
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array<ArrayBuffer>,
+) {
+  const res = await fetch(url, { method: 'PUT', headers, body });
+  if (res.status !== 200) throw new Error(`upload chunk: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
 /**
  * The panel's upload: chunks with Content-Range and one upload id, `parallel` at once, the one
  * completing the file after all others were answered (`parallel` 1: the panel before).
@@ -45,20 +86,16 @@ async function uploadThroughHub(
   path: string,
   data: Uint8Array<ArrayBuffer>,
   parallel: number,
+  send: typeof putWithHttp = putWithHttp,
 ) {
   const uploadId = randomBytes(9).toString('base64url');
-  const put = async (first: number) => {
+  const put = (first: number) => {
     const last = Math.min(first + FILE_CHUNK_BYTES, data.length) - 1;
-    const res = await fetch(
+    return send(
       `${url}/workspaces/${id}/files/content?path=${path}&upload_id=${uploadId}`,
-      {
-        method: 'PUT',
-        headers: { ...AUTH, 'content-range': `bytes ${first}-${last}/${data.length}` },
-        body: data.subarray(first, last + 1),
-      },
+      { ...AUTH, 'content-range': `bytes ${first}-${last}/${data.length}` },
+      data.subarray(first, last + 1),
     );
-    if (res.status !== 200) throw new Error(`upload chunk: ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
   };
   const lastStart = Math.floor((data.length - 1) / FILE_CHUNK_BYTES) * FILE_CHUNK_BYTES;
   let next = 0;
@@ -75,7 +112,7 @@ async function uploadThroughHub(
 
 /**
  * A second reference: ssh2's own pipelined `fastPut` over one connection kept open, i.e. the
- * JavaScript SSH stack the hub uses, without HTTP or the hub. The hub cannot beat it.
+ * JavaScript SSH stack the hub uses, as it comes (32 KiB writes), without HTTP or the hub.
  */
 async function ssh2Client(port: number, privateKey: Buffer) {
   const client = new ssh2.Client();
@@ -99,18 +136,51 @@ async function ssh2Client(port: number, privateKey: Buffer) {
   };
 }
 
-function timedSftp(args: string[], batch: string): Promise<number> {
+function timedSftp(args: string[], batch: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t0 = performance.now();
     const child = spawn('sftp', [...args, '-b', batch, '127.0.0.1'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.once('exit', (code) =>
-      code === 0 ? resolve(performance.now() - t0) : reject(new Error(`sftp: ${code} ${stderr}`)),
+      code === 0 ? resolve() : reject(new Error(`sftp: ${code} ${stderr}`)),
     );
   });
+}
+
+/**
+ * Wall time and CPU time of each process taking part, per round: the hub, the agent, this
+ * process (the browser's `fetch`, or ssh2's client) and the children it waited for (`sftp` and
+ * its `ssh`). 2 cores are shared by all of them, so CPU per upload is what decides throughput.
+ */
+class Measured {
+  readonly wallMs: number[] = [];
+  readonly cpuMs = { hub: [] as number[], agent: [] as number[], client: [] as number[] };
+  constructor(
+    private readonly hubPid: number,
+    private readonly agentPid: number,
+  ) {}
+
+  async round(work: () => Promise<unknown>): Promise<void> {
+    const before = this.snapshot();
+    const t0 = performance.now();
+    await work();
+    this.wallMs.push(performance.now() - t0);
+    const after = this.snapshot();
+    this.cpuMs.hub.push(after.hub - before.hub);
+    this.cpuMs.agent.push(after.agent - before.agent);
+    this.cpuMs.client.push(after.client - before.client);
+  }
+
+  private snapshot() {
+    const self = processCpuMs('self');
+    return {
+      hub: processCpuMs(this.hubPid).own,
+      agent: processCpuMs(this.agentPid).own,
+      client: self.own + self.children,
+    };
+  }
 }
 
 async function main(): Promise<void> {
@@ -151,52 +221,81 @@ async function main(): Promise<void> {
     const want = sha256(data);
 
     const js = await ssh2Client(agentPort, readFileSync(join(dir, 'id')));
+    const viaHub = () => uploadThroughHub(url, ws.id, 'via-hub.bin', data, PARALLEL_CHUNKS);
+    const viaFetch = () =>
+      uploadThroughHub(url, ws.id, 'via-fetch.bin', data, PARALLEL_CHUNKS, putWithFetch);
+    const viaSerial = () => uploadThroughHub(url, ws.id, 'via-hub-serial.bin', data, 1);
+    const viaSftp = () => timedSftp(sshArgs, batch);
+    const viaSsh2 = () => js.put(local, 'via-ssh2.bin');
     // A warm-up of each (the hub's pooled connection, page cache), then alternated rounds.
-    await uploadThroughHub(url, ws.id, 'via-hub.bin', data, PARALLEL_CHUNKS);
-    await uploadThroughHub(url, ws.id, 'via-hub-serial.bin', data, 1);
-    await timedSftp(sshArgs, batch);
-    await js.put(local, 'via-ssh2.bin');
-    const hubMs: number[] = [];
-    const serialMs: number[] = [];
-    const sftpMs: number[] = [];
-    const ssh2Ms: number[] = [];
+    for (const warmUp of [viaHub, viaFetch, viaSerial, viaSftp, viaSsh2]) await warmUp();
+    const agentPid = childPids(bench.hubPid).find((pid) => commandLine(pid).includes('vm-agent'));
+    if (!agentPid) throw new Error('the workspace agent process was not found');
+    const paths = {
+      hub: new Measured(bench.hubPid, agentPid),
+      fetch: new Measured(bench.hubPid, agentPid),
+      serial: new Measured(bench.hubPid, agentPid),
+      sftp: new Measured(bench.hubPid, agentPid),
+      ssh2: new Measured(bench.hubPid, agentPid),
+    };
     for (let i = 0; i < ROUNDS; i++) {
-      let t0 = performance.now();
-      await uploadThroughHub(url, ws.id, 'via-hub.bin', data, PARALLEL_CHUNKS);
-      hubMs.push(performance.now() - t0);
-      t0 = performance.now();
-      await uploadThroughHub(url, ws.id, 'via-hub-serial.bin', data, 1);
-      serialMs.push(performance.now() - t0);
-      sftpMs.push(await timedSftp(sshArgs, batch));
-      t0 = performance.now();
-      await js.put(local, 'via-ssh2.bin');
-      ssh2Ms.push(performance.now() - t0);
+      await paths.hub.round(viaHub);
+      await paths.sftp.round(viaSftp);
+      await paths.fetch.round(viaFetch);
+      await paths.serial.round(viaSerial);
+      await paths.ssh2.round(viaSsh2);
     }
     js.end();
-    for (const name of ['via-hub.bin', 'via-hub-serial.bin', 'via-sftp.bin', 'via-ssh2.bin'])
+    keptAlive.destroy();
+    const copies = ['via-hub.bin', 'via-fetch.bin', 'via-hub-serial.bin', 'via-sftp.bin'];
+    for (const name of [...copies, 'via-ssh2.bin'])
       if (sha256(await downloadThroughHub(url, ws.id, name)) !== want)
         throw new Error(`${name}: checksum differs`);
 
     const mibps = (ms: number) => FILE_MIB / (ms / 1000);
-    const hubRate = mibps(median(hubMs));
-    const sftpRate = mibps(median(sftpMs));
-    const ratio = hubRate / sftpRate;
-    const ssh2Rate = mibps(median(ssh2Ms));
-    const serialRate = mibps(median(serialMs));
+    const rate = (m: Measured) => mibps(median(m.wallMs));
+    const sftpRate = rate(paths.sftp);
+    const ratio = rate(paths.hub) / sftpRate;
     const loadAfter = loadavg();
-    const f = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+    const f = (m: Measured) => m.wallMs.map((x) => x.toFixed(0)).join(', ');
+    const against = (name: string, m: Measured, anchor: Measured, anchorName: string) =>
+      `| ${name} (times, ms: ${f(m)}) against ${anchorName} | ${rate(m).toFixed(1)} | ${rate(anchor).toFixed(1)} | **${(rate(m) / rate(anchor)).toFixed(2)}** | | |`;
     const body = [
       `Load average (1, 5, 15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}; after: ${loadAfter.map((x) => x.toFixed(2)).join(', ')}.`,
       '',
-      `A local hub (\`npm start\`'s launcher \`local/dist/main.js\`: local driver, dev identities, Firestore emulator) and one READY workspace's vm-agent on this machine. ${FILE_MIB} MiB of random bytes uploaded ${ROUNDS} times each way, alternated, after one warm-up each; medians. Hub: \`PUT …/files/content\` in ${FILE_CHUNK_BYTES / 1024 / 1024} MiB chunks with Content-Range, ${PARALLEL_CHUNKS} at once and the completing one after the others answered (what the files panel sends), through the hub's SSH connection into the agent's SFTP. Anchor: OpenSSH \`sftp -b\` (\`put\`, its own connection and login each time) to the same agent. Second reference: ssh2's \`fastPut\` (64 × 32 KiB in flight) on one kept connection, the client library the hub itself speaks SSH with. Also the panel's previous upload: the same chunks strictly one after another. All four copies' SHA-256 checked afterwards by downloading them through the hub.`,
+      `A local hub (\`npm start\`'s launcher \`local/dist/main.js\`: local driver, dev identities, Firestore emulator) and one READY workspace's vm-agent on this machine. ${FILE_MIB} MiB of random bytes uploaded ${ROUNDS} times each way, alternated, after one warm-up each; medians. Hub: \`PUT …/files/content\` in ${FILE_CHUNK_BYTES / 1024 / 1024} MiB chunks with Content-Range, ${PARALLEL_CHUNKS} at once and the completing one after the others answered (what the files panel sends), through the hub's SSH connection into the agent's SFTP, sent with Node's \`http\` client on kept-alive connections (a browser runs on another machine; undici's \`fetch\` costs these 2 shared cores more CPU than the hub itself, so it has its own row). Anchor: OpenSSH \`sftp -b\` (\`put\`, its own connection and login each time) to the same agent. Second reference: ssh2's \`fastPut\` (64 × 32 KiB in flight) on one kept connection, the client library the hub itself speaks SSH with. Also the panel's previous upload: the same chunks strictly one after another. Every copy's SHA-256 checked afterwards by downloading it through the hub.`,
       '',
-      '| measure | hub | sftp (anchor) | ratio | target | met |',
+      '| measure, MiB/s | hub | anchor | ratio | target | met |',
       '|---|---|---|---|---|---|',
-      `| upload throughput, MiB/s (times, ms — hub: ${f(hubMs)}; sftp: ${f(sftpMs)}) | ${hubRate.toFixed(1)} | ${sftpRate.toFixed(1)} | **${ratio.toFixed(2)}** | ≥ ${TARGET} | ${ratio >= TARGET ? 'yes' : 'no'} |`,
-      `| the previous upload (chunks one after another; times: ${f(serialMs)}) against OpenSSH \`sftp\`, MiB/s | ${serialRate.toFixed(1)} | ${sftpRate.toFixed(1)} | **${(serialRate / sftpRate).toFixed(2)}** | | |`,
-      `| ${PARALLEL_CHUNKS} chunks at once against one after another | ${hubRate.toFixed(1)} | ${serialRate.toFixed(1)} | **${(hubRate / serialRate).toFixed(2)}** | | |`,
-      `| the hub against ssh2's own \`fastPut\` (the same JavaScript SSH client, no HTTP; times: ${f(ssh2Ms)}), MiB/s | ${hubRate.toFixed(1)} | ${ssh2Rate.toFixed(1)} | **${(hubRate / ssh2Rate).toFixed(2)}** | | |`,
-      `| ssh2 \`fastPut\` against OpenSSH \`sftp\`: what the JavaScript SSH client costs | ${ssh2Rate.toFixed(1)} | ${sftpRate.toFixed(1)} | **${(ssh2Rate / sftpRate).toFixed(2)}** | | |`,
+      `| upload throughput against OpenSSH \`sftp\` (times, ms — hub: ${f(paths.hub)}; sftp: ${f(paths.sftp)}) | ${rate(paths.hub).toFixed(1)} | ${sftpRate.toFixed(1)} | **${ratio.toFixed(2)}** | ≥ ${TARGET} | ${ratio >= TARGET ? 'yes' : 'no'} |`,
+      against('the same upload sent with `fetch`', paths.fetch, paths.sftp, 'OpenSSH `sftp`'),
+      against(
+        'the previous upload, chunks one after another,',
+        paths.serial,
+        paths.sftp,
+        'OpenSSH `sftp`',
+      ),
+      against(`${PARALLEL_CHUNKS} chunks at once`, paths.hub, paths.serial, 'one after another'),
+      against('the hub', paths.hub, paths.ssh2, "ssh2's own `fastPut` (no HTTP)"),
+      against('ssh2 `fastPut`', paths.ssh2, paths.sftp, 'OpenSSH `sftp`'),
+      '',
+      `CPU time per ${FILE_MIB} MiB upload, ms (median of the rounds; /proc/PID/stat, 10 ms ticks). "client": this process (the HTTP client, or ssh2's client) and, for sftp, the \`sftp\` and \`ssh\` processes it waited for.`,
+      '',
+      '| path | hub | agent | client | all |',
+      '|---|---|---|---|---|',
+      ...(
+        [
+          [`hub, ${PARALLEL_CHUNKS} chunks at once`, paths.hub],
+          ['hub, the same sent with `fetch`', paths.fetch],
+          ['hub, one chunk after another', paths.serial],
+          ['OpenSSH `sftp` (anchor)', paths.sftp],
+          ['ssh2 `fastPut`', paths.ssh2],
+        ] as const
+      ).map(([name, m]) => {
+        const c = m.cpuMs;
+        const all = c.hub.map((h, i) => h + c.agent[i]! + c.client[i]!);
+        return `| ${name} | ${median(c.hub).toFixed(0)} | ${median(c.agent).toFixed(0)} | ${median(c.client).toFixed(0)} | ${median(all).toFixed(0)} |`;
+      }),
     ].join('\n');
     writeSection('files', body);
     process.stdout.write(`${body}\n`);
