@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests import sibling packages from source, so no build is needed between edits.
     alias: [
       { find: /^@workspace-hub\/api$/, replacement: src('./api/src/index.ts') },
+      { find: /^@workspace-hub\/ssh-keys$/, replacement: src('./ssh-keys/src/index.ts') },
       { find: /^@workspace-hub\/core\/settings$/, replacement: src('./core/src/settings.ts') },
       { find: /^@workspace-hub\/core$/, replacement: src('./core/src/index.ts') },
       { find: /^@workspace-hub\/testing\/vitest$/, replacement: src('./testing/src/vitest.ts') },

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Workspace } from '@workspace-hub/core';
+import { generateEd25519Key } from '@workspace-hub/ssh-keys';
 import { freePort, startFirestoreEmulator } from '@workspace-hub/testing';
-import ssh2 from 'ssh2';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -69,8 +69,8 @@ export async function startBenchHub(email: string): Promise<BenchHub> {
       if (i > 300) throw new Error('the hub did not start');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const pair = parsableKeyPair();
-    await call('PUT', '/me/keys/bench', { public_key: pair.public });
+    const key = generateEd25519Key();
+    await call('PUT', '/me/keys/bench', { public_key: key.publicKey });
     const created = await call('POST', '/workspaces', {});
     let workspace: Workspace | null = null;
     for (let i = 0; i < 600 && !workspace; i++) {
@@ -79,17 +79,9 @@ export async function startBenchHub(email: string): Promise<BenchHub> {
       else await new Promise((r) => setTimeout(r, 100));
     }
     if (!workspace) throw new Error('the workspace never became READY');
-    return { url, email, workspace, deviceKey: pair.private, hubPid: hub.pid!, stop };
+    return { url, email, workspace, deviceKey: key.privateKey, hubPid: hub.pid!, stop };
   } catch (err) {
     await stop();
     throw err;
-  }
-}
-
-/** ssh2 now and then writes an ed25519 key it cannot parse itself (a dropped zero byte). */
-function parsableKeyPair() {
-  for (;;) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
   }
 }

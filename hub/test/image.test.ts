@@ -71,7 +71,7 @@ describe('the hub image', () => {
 
   it('installs only the workspaces the hub runs, so npm links no testing and installs none of its test tools', () => {
     const needed = runtimeWorkspaces('hub');
-    expect([...needed].sort()).toEqual(['api', 'cloud-init', 'core', 'hub', 'web']);
+    expect([...needed].sort()).toEqual(['api', 'cloud-init', 'core', 'hub', 'ssh-keys', 'web']);
     // ws is the hub's own now (the browser terminal's WebSocket); what only tests use must stay out.
     const packages = runtimePackages(needed);
     for (const testOnly of ['vitest', 'playwright-core', '@balena/dockerignore']) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { generateEd25519Key } from '@workspace-hub/ssh-keys';
 import ssh2 from 'ssh2';
 
 export interface HostKey {
@@ -15,18 +16,6 @@ export function fingerprintOf(publicBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
-// ssh2 1.17's generator drops a leading zero byte of the public key (about 1 key in 256) and
-// writes a key nothing can parse; kept on the home disk, such a key would stop the agent from
-// starting on every boot of that workspace. Such a pair is thrown away and another one made.
-function generateParsableEd25519(): { private: string } {
-  for (let attempt = 0; ; attempt++) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    const parsed = ssh2.utils.parseKey(pair.private);
-    if (!(parsed instanceof Error)) return pair;
-    if (attempt >= 16) throw parsed;
-  }
-}
-
 /**
  * Loads the host key from the home disk, generating it on first start, so the
  * fingerprint clients pinned survives restarts and resumes.
@@ -37,10 +26,11 @@ export function loadOrCreateHostKey(file: string): HostKey {
     privateKey = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const pair = generateParsableEd25519();
+    // Always a key ssh2 parses: kept on the home disk, an unparsable one (ssh2's generator
+    // writes one about once in 256) would stop the agent on every boot of that workspace.
+    privateKey = generateEd25519Key().privateKey;
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, pair.private, { mode: 0o600, flag: 'wx' });
-    privateKey = pair.private;
+    writeFileSync(file, privateKey, { mode: 0o600, flag: 'wx' });
   }
   const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`AGENT_HOST_KEY_FILE: ${parsed.message}`);

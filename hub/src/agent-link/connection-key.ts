@@ -1,4 +1,4 @@
-import ssh2 from 'ssh2';
+import { generateEd25519Key } from '@workspace-hub/ssh-keys';
 
 /** A fresh ed25519 key pair for one hub → agent SSH connection; the private half stays in memory. */
 export interface ConnectionKey {
@@ -9,16 +9,6 @@ export interface ConnectionKey {
 }
 
 export function mintConnectionKey(): ConnectionKey {
-  // ssh2 1.17's generator drops a leading zero byte of the public key (about 1 key in 256),
-  // writing a key nothing can parse: such a pair is thrown away and another one made.
-  for (let attempt = 0; ; attempt++) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    const parsed = ssh2.utils.parseKey(pair.private);
-    if (!(parsed instanceof Error))
-      return {
-        privateKey: pair.private,
-        publicKey: `${parsed.type} ${parsed.getPublicSSH().toString('base64')}`,
-      };
-    if (attempt >= 16) throw parsed;
-  }
+  const { privateKey, publicKey } = generateEd25519Key();
+  return { privateKey, publicKey };
 }
