@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import {
+  connectAsGcloud,
   type IapRelay,
   startEchoTarget,
   startIapRelay,
@@ -67,21 +68,10 @@ describe('IAP tunnel client against the relay fake', () => {
     tunnel.write('ping');
     expect((await readAll(tunnel, 4)).toString()).toBe('ping');
     tunnel.destroy();
+    // The very upgrade gcloud sends, and as gcloud does: who is calling, with its version.
     expect(relay.requests[0]).toMatchObject({
-      path: '/v4/connect',
-      origin: 'bot:iap-tunneler',
-      // As gcloud does: who is calling, with its version.
+      ...connectAsGcloud(tunnelOpts(relay, echo.port)),
       userAgent: expect.stringMatching(/^workspace-hub-wsh\/\d+\.\d+\.\d+ iap-tunnel node\/\d+/),
-      subprotocols: ['relay.tunnel.cloudproxy.app'],
-      outcome: 'accepted',
-      query: {
-        project: 'p1',
-        zone: 'europe-west1-b',
-        instance: 'ws-abcdefghij',
-        interface: 'nic0',
-        port: String(echo.port),
-        newWebsocket: 'True',
-      },
     });
   });
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectAsGcloud } from './connect-request.js';
 import { startComputeStub, startGcloudTunnel } from './gcloud-tunnel.js';
 import { startIapRelay } from './relay.js';
 import { startEchoTarget } from './tcp-targets.js';
@@ -80,19 +81,14 @@ describe('relay fake against the real gcloud start-iap-tunnel', () => {
     // gcloud opens one session to test the tunnel, then one per local connection.
     expect(connects).toHaveLength(2);
     for (const request of connects) {
-      expect(request).toMatchObject({
-        origin: 'bot:iap-tunneler',
-        subprotocols: ['relay.tunnel.cloudproxy.app'],
-        outcome: 'accepted',
-        query: {
+      expect(request).toMatchObject(
+        connectAsGcloud({
           project: 'p1',
           zone: 'europe-west1-b',
           instance: 'ws-abcdefghij',
-          interface: 'nic0',
-          port: String(targetPort),
-          newWebsocket: 'True',
-        },
-      });
+          port: targetPort,
+        }),
+      );
       // Google's own client names itself; ours must too (the fake records it).
       expect(request.userAgent).toMatch(/gcloud/);
     }

@@ -1,3 +1,4 @@
+export { connectAsGcloud } from './connect-request.js';
 export {
   type GcloudTunnel,
   hasGcloud,
