@@ -161,6 +161,26 @@ async function stop(agent: AgentProcess | undefined): Promise<void> {
   await exited(agent.child);
 }
 
+/**
+ * The agent's environment to fetch `names` into `dir`: the project from the metadata server
+ * unless given, the token from `metadata`, the secrets from `secretManager`.
+ */
+function secretsEnv(
+  dir: string,
+  names: string,
+  metadata: { host: string },
+  secretManager: { host: string },
+  project?: string,
+): Record<string, string> {
+  return {
+    WORKSPACE_SECRETS_DIR: dir,
+    WORKSPACE_SECRET_NAMES: names,
+    ...(project ? { GOOGLE_CLOUD_PROJECT: project } : {}),
+    GCE_METADATA_HOST: metadata.host,
+    SECRET_MANAGER_ENDPOINT: `http://${secretManager.host}`,
+  };
+}
+
 /** Launches the agent with its own home, a pinned host key and the laptop's key allowed. */
 async function launch(
   laptop: KeyPair,
@@ -214,10 +234,12 @@ describe('secrets from Secret Manager', () => {
       // "missing" is unknown: 404.
     }).start();
     const launched = await launch(laptop, {
-      WORKSPACE_SECRETS_DIR: dir,
-      WORKSPACE_SECRET_NAMES: 'github-token,binary_key,denied,bad.name,missing,flaky',
-      GCE_METADATA_HOST: metadata.host,
-      SECRET_MANAGER_ENDPOINT: `http://${secretManager.host}`,
+      ...secretsEnv(
+        dir,
+        'github-token,binary_key,denied,bad.name,missing,flaky',
+        metadata,
+        secretManager,
+      ),
     });
     agent = launched.agent;
     home = launched.home;
@@ -347,11 +369,7 @@ describe('a secrets directory that is not a tmpfs', () => {
     symlinkSync(disk, link);
     for (const dir of [disk, link]) {
       const { agent } = await launch(laptop, {
-        WORKSPACE_SECRETS_DIR: dir,
-        WORKSPACE_SECRET_NAMES: 'github-token',
-        GOOGLE_CLOUD_PROJECT: 'acme-dev',
-        GCE_METADATA_HOST: metadata.host,
-        SECRET_MANAGER_ENDPOINT: `http://${secretManager.host}`,
+        ...secretsEnv(dir, 'github-token', metadata, secretManager, 'acme-dev'),
       });
       await agent.out.waitFor('vm-agent ready');
       await stop(agent);
@@ -394,11 +412,7 @@ describe('start-up order', () => {
     ).start();
     const dir = shmDir();
     const { agent, knownHosts } = await launch(laptop, {
-      WORKSPACE_SECRETS_DIR: dir,
-      WORKSPACE_SECRET_NAMES: 'npm_token',
-      GOOGLE_CLOUD_PROJECT: 'other-project',
-      GCE_METADATA_HOST: metadata.host,
-      SECRET_MANAGER_ENDPOINT: `http://${secretManager.host}`,
+      ...secretsEnv(dir, 'npm_token', metadata, secretManager, 'other-project'),
       HUB_URL: hub.url,
       WORKSPACE_ID: 'ws-abcdefghij',
       WORKSPACE_AGENT_TOKEN: 'local-token',
@@ -438,10 +452,7 @@ describe('retries', () => {
     await closed.close(); // its port now refuses connections
     const dir = shmDir();
     const { agent, knownHosts } = await launch(laptop, {
-      WORKSPACE_SECRETS_DIR: dir,
-      WORKSPACE_SECRET_NAMES: 'github-token',
-      GCE_METADATA_HOST: metadata.host,
-      SECRET_MANAGER_ENDPOINT: `http://${closed.host}`,
+      ...secretsEnv(dir, 'github-token', metadata, closed),
     });
     try {
       await agent.out.waitFor('vm-agent ready');
@@ -477,11 +488,7 @@ describe('retries', () => {
     }).start();
     const dir = shmDir();
     const { agent } = await launch(laptop, {
-      WORKSPACE_SECRETS_DIR: dir,
-      WORKSPACE_SECRET_NAMES: 'github-token',
-      GOOGLE_CLOUD_PROJECT: 'acme-dev',
-      GCE_METADATA_HOST: metadata.host,
-      SECRET_MANAGER_ENDPOINT: `http://${secretManager.host}`,
+      ...secretsEnv(dir, 'github-token', metadata, secretManager, 'acme-dev'),
     });
     try {
       await agent.out.waitFor('vm-agent ready');
