@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
 import type { HubConfig } from './config.js';
 import type { DriverFactory, HubDeps } from './deps.js';
+import type { NodeBindings } from './env.js';
 import { createLogger } from './log.js';
 import type { Terminals } from './terminal/index.js';
 import { HUB_VERSION } from './version.js';
@@ -54,7 +55,10 @@ export async function startHub(
     // Warms the Firestore client while nothing waits on it yet (and learns its state).
     deps.firestore.check().catch(noop);
     const app = createApp(deps);
-    return { deps, fetch: guardFirestore(deps.firestore, async (req) => app.fetch(req), log) };
+    return {
+      deps,
+      fetch: guardFirestore(deps.firestore, async (req, env) => app.fetch(req, env), log),
+    };
   })();
   loading.catch((err) => {
     log.error('hub failed to start', { error: err instanceof Error ? err.stack : String(err) });
@@ -77,11 +81,12 @@ export async function startHub(
       },
     );
   let answered = 0;
-  const fetch = async (req: Request) => {
+  // `env` carries Node's request (`incoming`): the upload reads its body there (routes/files.ts).
+  const fetch = async (req: Request, env?: NodeBindings) => {
     const path = new URL(req.url).pathname;
     if (!loaded && path === '/health' && req.method === 'GET') return health();
     try {
-      return await (await loading).fetch(req);
+      return await (await loading).fetch(req, env);
     } finally {
       if (path !== '/health' && path !== '/ready') answered++;
     }

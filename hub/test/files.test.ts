@@ -198,6 +198,34 @@ describe('the file API, through the agent’s SFTP', () => {
     expect(sha256(readFileSync(join(home, target)))).toBe(sha256(data));
   });
 
+  it('takes a body streamed without Content-Length as one sent with it, and refuses one over the chunk size with 413', async () => {
+    const streamed = (data: Uint8Array, pieces: number) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const size = Math.ceil(data.length / pieces);
+          for (let at = 0; at < data.length; at += size)
+            controller.enqueue(data.slice(at, at + size));
+          controller.close();
+        },
+      });
+    const put = (path: string, body: ReadableStream<Uint8Array>) =>
+      fetch(`${hub.url}${files(`/content?path=${q(path)}`)}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer dev:${ALICE}` },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+    const data = new Uint8Array(randomBytes(3 * 1024 * 1024 + 17));
+    const res = await put('streamed.bin', streamed(data, 40));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ received: data.length, complete: true });
+    expect(sha256(readFileSync(join(home, 'streamed.bin')))).toBe(sha256(data));
+    const tooBig = await put('streamed-big.bin', streamed(new Uint8Array(FILE_CHUNK_BYTES + 1), 9));
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toMatchObject({ code: 'payload_too_large', field: 'body' });
+    expect(existsSync(join(home, 'streamed-big.bin'))).toBe(false);
+  });
+
   it('refuses a chunk over the chunk size with 413; an upload never replaces the file until complete, is not listed, and can be abandoned', async () => {
     const tooBig = await json('PUT', files('/content?path=too-big.bin&upload_id=big-chunk-1'), {
       body: new Uint8Array(FILE_CHUNK_BYTES + 1),

@@ -25,7 +25,23 @@ export function limitBodies(
         throw new RequestRefused('payload_too_large', `body: at most ${maxBytes} bytes`, 'body');
       },
     });
-  const rules = limits.map((l) => ({ limit: l, check: make(l.maxBytes) }));
-  const fallback = make(fallbackBytes);
-  return (c, next) => (rules.find((r) => applies(r.limit, c.req.path))?.check ?? fallback)(c, next);
+  const rules = limits.map((l) => ({ limit: l, maxBytes: l.maxBytes, check: make(l.maxBytes) }));
+  const fallback = { maxBytes: fallbackBytes, check: make(fallbackBytes) };
+  return (c, next) => {
+    const rule = rules.find((r) => applies(r.limit, c.req.path)) ?? fallback;
+    // A body with a Content-Length is judged by it alone, as `bodyLimit` does, but without
+    // asking for `c.req.raw.body`: that starts a web stream reading Node's request, which the
+    // upload reads itself (routes/files.ts). Node's parser delivers exactly that many bytes.
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number.parseInt(length, 10) > rule.maxBytes)
+        throw new RequestRefused(
+          'payload_too_large',
+          `body: at most ${rule.maxBytes} bytes`,
+          'body',
+        );
+      return next();
+    }
+    return rule.check(c, next);
+  };
 }

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { NodeBindings } from '../env.js';
 import type { FirestoreReadiness } from '../firestore-readiness.js';
 import type { Logger } from '../log.js';
 import { firestoreUnavailable, problemFetchResponse } from './problem.js';
@@ -18,17 +19,17 @@ const WITHOUT_FIRESTORE = new Set(['/health', '/ready', '/openapi.json']);
  */
 export function guardFirestore(
   readiness: FirestoreReadiness,
-  handle: (req: Request) => Promise<Response>,
+  handle: (req: Request, env?: NodeBindings) => Promise<Response>,
   log: Logger,
-): (req: Request) => Promise<Response> {
+): (req: Request, env?: NodeBindings) => Promise<Response> {
   const unavailable = (req: Request) => {
     log.warn('Firestore unreachable: answered 503', { path: new URL(req.url).pathname });
     return problemFetchResponse(firestoreUnavailable());
   };
-  return async (req) => {
-    if (WITHOUT_FIRESTORE.has(new URL(req.url).pathname)) return handle(req);
+  return async (req, env) => {
+    if (WITHOUT_FIRESTORE.has(new URL(req.url).pathname)) return handle(req, env);
     if (readiness.current === 'unavailable' && !(await readiness.check())) return unavailable(req);
-    const answer = handle(req);
+    const answer = handle(req, env);
     const settled = answer.then(
       () => true,
       () => true,

@@ -12,6 +12,7 @@ import {
   UploadProgress,
   UploadQuery,
 } from '@workspace-hub/core';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
@@ -139,6 +140,18 @@ function contentRangeOf(header: string | undefined) {
 
 const noBody = (async function* () {})();
 
+/**
+ * The upload's body: Node's request itself while nothing has read it, which spares a copy of
+ * every byte and a web-stream read per piece (@hono/node-server's `Request.body` wraps it in
+ * `Readable.toWeb`); else the Request's (a chunked body the size limit has buffered, or an app
+ * called without a server). A body sent with Content-Length is only checked by its header.
+ */
+function uploadBody(c: Context<HubEnv>): AsyncIterable<Uint8Array> {
+  const incoming = c.env?.incoming;
+  if (incoming && !incoming.readableDidRead) return incoming;
+  return c.req.raw.body ?? noBody;
+}
+
 export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): void {
   app.openapi(routes.list, async (c) => {
     const { path } = c.req.valid('query');
@@ -165,7 +178,7 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
   app.openapi(routes.upload, async (c) => {
     const { path, upload_id } = c.req.valid('query');
     const range = contentRangeOf(c.req.valid('header')['content-range']);
-    const body = c.req.raw.body ?? noBody;
+    const body = uploadBody(c);
     const progress = await withSftp(deps, c.get('identity'), c.req.valid('param').id, (calls) =>
       uploadChunk(calls, { path, uploadId: upload_id, range, body }),
     );
