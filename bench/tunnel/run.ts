@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
 import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { openIapTunnel } from '../../client/src/iap-tunnel/index.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../testing/src/iap-relay/index.js';
 import { writeSection } from '../lib/results.js';
 import { spawnSideProcess } from '../lib/side-process.js';
+import { DOWNLOAD, ECHO } from './floor-process.js';
 import { measurePath, type PathResult } from './measure.js';
 
 const TOKEN = 'bench-token';
@@ -51,6 +53,32 @@ async function startRelayProcess(
   return { url: side.line.trim(), cpuUsage: side.cpuUsage, stop: side.stop };
 }
 
+type SideServer = { cpuUsage(): Promise<NodeJS.CpuUsage>; stop(): Promise<void> };
+
+/** A plain TCP or TLS server in its own process (floor-process.ts), with what it sends or echoes. */
+async function startFloorProcess(
+  tls: boolean,
+  bytes: number,
+): Promise<SideServer & { open: Parameters<typeof measurePath>[1] }> {
+  const script = fileURLToPath(new URL('./floor-process.ts', import.meta.url));
+  const side = await spawnSideProcess(script, [String(bytes), ...(tls ? ['--tls'] : [])]);
+  const port = Number(side.line.trim());
+  const open = (part: number) => async () => {
+    const s = tls
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+      : connect(port, '127.0.0.1');
+    await once(s, tls ? 'secureConnect' : 'connect');
+    s.setNoDelay(true);
+    s.write(Buffer.of(part));
+    return s;
+  };
+  return {
+    cpuUsage: side.cpuUsage,
+    stop: side.stop,
+    open: { echo: open(ECHO), download: open(DOWNLOAD) },
+  };
+}
+
 function tcp(port: number): () => Promise<Duplex> {
   return async () => {
     const s = connect(port, '127.0.0.1');
@@ -75,12 +103,14 @@ let gcloudNote = '';
 const big = { bytes: 64 * MB, trips: 2000 };
 const small = { bytes: 16 * MB, trips: 500 };
 const source = await startSourceTarget(big.bytes);
+const tcpFloor = await startFloorProcess(false, big.bytes);
+const tlsFloor = await startFloorProcess(true, big.bytes);
 const smallSource = await startSourceTarget(small.bytes);
 const viaTs = (relayUrl: string, insecureSkipVerify = false) => ({
   echo: () => openIapTunnel({ ...target, relayUrl, insecureSkipVerify }),
   download: () => openIapTunnel({ ...target, port: source.port, relayUrl, insecureSkipVerify }),
 });
-type Relay = Awaited<ReturnType<typeof startRelayProcess>>;
+type Relay = SideServer;
 
 /** Each measure's median over the rounds (wall-clock throughput on shared cores is noisy). */
 function medianOf(rounds: PathResult[]): PathResult {
@@ -108,6 +138,8 @@ try {
     ['plain TCP (anchor)', { echo: tcp(echo.port), download: tcp(source.port) }, undefined],
     ['TS client → relay (ws)', viaTs(relay.url), relay],
     ['TS client → relay (wss)', viaTs(tlsRelay.url, true), tlsRelay],
+    ['floor: plain TCP to a server process', tcpFloor.open, tcpFloor],
+    ['floor: plain TLS to a server process', tlsFloor.open, tlsFloor],
   ];
   // Alternated rounds, so load from elsewhere touches every path alike.
   const rounds = paths.map(() => [] as PathResult[]);
@@ -155,6 +187,8 @@ try {
 } finally {
   await relay.stop();
   await tlsRelay.stop();
+  await tcpFloor.stop();
+  await tlsFloor.stop();
   echo.close();
   await source.close();
   await smallSource.close();
@@ -169,7 +203,7 @@ const rows = results.map(
     `| ${r.name} | ${fmt(r.downloadMBps, 0)} | ${ratio(r.downloadMBps, anchor.downloadMBps)} | ${r.mbPerSec === null ? 'wedged' : fmt(r.mbPerSec, 0)} | ${ratio(r.mbPerSec, anchor.mbPerSec)} | ${ms(r.downloadCpuMs)} / ${ms(r.echoCpuMs)} | ${ms(r.relayDownloadCpuMs)} / ${ms(r.relayEchoCpuMs)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.p50Ms - anchor.p50Ms, 3)} | ${fmt(r.p50Ms / anchor.p50Ms, 1)}× |`,
 );
 const table = [
-  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | CPU ms of this process, download / echo | CPU ms of the relay, download / echo | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
+  '| path | download MB/s | × TCP | echo MB/s (each way) | × TCP | CPU ms of this process, download / echo | CPU ms of the relay (floor: the server), download / echo | RTT p50 ms | RTT p99 ms | added p50 ms | p50 × TCP |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
@@ -181,6 +215,6 @@ const versus =
     : '';
 const loadAfter = loadavg();
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
-const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP and the TS client: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client masks what it sends with ws's native \`bufferutil\` (a dependency of the client since 2026-11-30); the relay fake runs on the same \`ws\` and so unmasks natively too (its behaviour is unchanged; its CPU, on the same 2 cores, is less). CPU ms: user + system time during the transfer (medians), less noisy than MB/s on shared cores, of the benchmark's own process (the TS client with the targets; plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process) and of the relay fake's process (its \`process.cpuUsage()\`, asked over IPC before and after). A write to a loopback socket is charged the receiver's kernel work too, so the process that writes pays for both ends' TCP.\n\n${table}${versus}${gcloudNote}`;
+const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP and the TS client: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client masks what it sends with ws's native \`bufferutil\` (a dependency of the client since 2026-11-30); the relay fake runs on the same \`ws\` and so unmasks natively too (its behaviour is unchanged; its CPU, on the same 2 cores, is less). CPU ms: user + system time during the transfer (medians), less noisy than MB/s on shared cores, of the benchmark's own process (the TS client with the targets; plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process) and of the relay fake's process (its \`process.cpuUsage()\`, asked over IPC before and after). A write to a loopback socket is charged the receiver's kernel work too, so the process that writes pays for both ends' TCP. Floor rows: the same download and echo between two Node processes with no WebSocket and no relay (\`bench/tunnel/floor-process.ts\`, the server in a process of its own, plain TCP or TLS with the relay's kind of throwaway certificate); a tunnel crosses one such hop (over wss a TLS one) and a plain TCP hop to the target besides, so its floor row bounds what it can reach on this machine.\n\n${table}${versus}${gcloudNote}`;
 console.log(table + versus);
 writeSection('tunnel', body);
