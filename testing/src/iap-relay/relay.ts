@@ -66,6 +66,14 @@ export interface IapRelay {
   close(): Promise<void>;
 }
 
+/**
+ * The backend is read into one reused buffer per session, up to this much at a time (net's
+ * default reads at most 64 KiB into a fresh buffer each time): fewer reads and socket writes
+ * per MB downloaded. Each read is sized by the session's window (`nextReadBytes`), so the
+ * window is overrun by at most 64 KiB as before; the session copies each read at once.
+ */
+const BACKEND_READ_BYTES = 256 * 1024;
+
 const REQUIRED_CONNECT = [
   'project',
   'zone',
@@ -167,7 +175,19 @@ export async function startIapRelay(opts: IapRelayOptions): Promise<IapRelay> {
         ? opts.resolveTarget(target)
         : { host: '127.0.0.1', port: target.port };
       if (!dest) return closeWith(4047, 'instance not found');
-      const backend = connect(dest.port, dest.host);
+      let session: RelaySession | undefined;
+      const readBuffer = Buffer.allocUnsafe(BACKEND_READ_BYTES);
+      const backend = connect({
+        port: dest.port,
+        host: dest.host,
+        onread: {
+          buffer: () => readBuffer.subarray(0, session?.nextReadBytes(BACKEND_READ_BYTES) ?? 65536),
+          callback: (n: number, buf: Uint8Array) => {
+            session?.fromBackend(Buffer.from(buf.buffer, buf.byteOffset, n));
+            return true;
+          },
+        },
+      });
       backend.once('error', () => closeWith(4003, 'failed to connect to backend'));
       backend.once('connect', () => {
         backend.removeAllListeners('error');
@@ -176,13 +196,8 @@ export async function startIapRelay(opts: IapRelayOptions): Promise<IapRelay> {
           return;
         }
         const sid = randomBytes(16).toString('hex');
-        const session = new RelaySession(
-          sid,
-          backend,
-          windowBytes,
-          resumeWindowMs,
-          countBytes,
-          (s) => sessions.delete(s.sid),
+        session = new RelaySession(sid, backend, windowBytes, resumeWindowMs, countBytes, (s) =>
+          sessions.delete(s.sid),
         );
         sessions.set(sid, session);
         session.attach(ws, connectSuccessFrame(sid));

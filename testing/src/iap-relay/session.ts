@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import { ackFrame, parseClientFrame, RELAY_MAX_DATA, reconnectSuccessFrame } from './frames.js';
-import { writeDataMessages } from './ws-data-frames.js';
+import { ackFrame, parseClientFrame, reconnectSuccessFrame } from './frames.js';
+import { dataMessages, writeMessages } from './ws-data-frames.js';
 
 /**
  * One tunnelled TCP connection: it outlives WebSockets, so a client that lost
@@ -33,7 +33,6 @@ export class RelaySession {
     private readonly onBytes: (n: number) => void,
     private readonly onFinished: (s: RelaySession) => void,
   ) {
-    backend.on('data', (chunk: Buffer) => this.fromBackend(chunk));
     backend.on('end', () => {
       this.backendEnded = true;
       this.maybeFinish();
@@ -55,7 +54,7 @@ export class RelaySession {
       this.ackedToClient = this.fromClient;
     }
     ws.send(firstFrame);
-    if (this.unconfirmed.length > 0) writeDataMessages(ws, this.unconfirmed);
+    for (const piece of this.unconfirmed) writeMessages(ws, dataMessages(piece).messages);
     ws.on('message', (msg: Buffer) => {
       if (ws !== this.ws) return;
       try {
@@ -109,16 +108,26 @@ export class RelaySession {
     return clientReceived >= this.confirmedByClient && clientReceived <= this.toClient;
   }
 
-  private fromBackend(chunk: Buffer): void {
-    const pieces: Buffer[] = [];
-    for (let at = 0; at < chunk.length; at += RELAY_MAX_DATA) {
-      const piece = chunk.subarray(at, at + RELAY_MAX_DATA);
-      pieces.push(piece);
+  /**
+   * How much the next read of the backend may take: what is left of the window, but at least
+   * 64 KiB (net's usual read, so the window is overrun by at most that) and at most `max`.
+   */
+  nextReadBytes(max: number): number {
+    return Math.min(max, Math.max(64 * 1024, this.windowBytes - this.unconfirmedBytes));
+  }
+
+  /**
+   * What one read of the backend brought; `chunk` is the backend's read buffer, reused by the
+   * next read (`BACKEND_READ_BYTES` in relay.ts), so it is copied into the messages at once.
+   */
+  fromBackend(chunk: Buffer): void {
+    const { messages, pieces } = dataMessages(chunk);
+    for (const piece of pieces) {
       this.unconfirmed.push(piece);
       this.unconfirmedBytes += piece.length;
       this.toClient += piece.length;
     }
-    if (this.ws) writeDataMessages(this.ws, pieces);
+    if (this.ws) writeMessages(this.ws, messages);
     for (const piece of pieces) this.onBytes(piece.length);
     if (this.unconfirmedBytes >= this.windowBytes) this.backend.pause();
   }

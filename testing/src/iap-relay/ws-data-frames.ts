@@ -14,36 +14,46 @@ function messageLength(n: number): number {
 }
 
 /**
- * Writes DATA frames carrying `pieces` (each at most RELAY_MAX_DATA bytes) as WebSocket
- * messages, all in one buffer and one socket write. The bytes are exactly what `ws.send` of
- * each DATA frame would write (unmasked binary messages, FIN set); what changes is the cost:
- * ws.send writes each message on its own (two writes: header and frame), which over TLS is an
- * SSL_write per message after the frame was copied once more into its own buffer, and its
- * per-message JavaScript was most of the fake's CPU on bulk downloads. ws has no public call
- * to write prepared messages: its socket is `_socket`. Returns false when the WebSocket is
- * not open (nothing written: the pieces wait for a reconnect like any unacknowledged data).
+ * DATA frames carrying `data`, cut into pieces of at most RELAY_MAX_DATA bytes, as the WebSocket
+ * messages `ws.send` of each DATA frame would write (unmasked binary messages, FIN set), all in
+ * one buffer. `data` is copied, so it may be a read buffer that is reused; `pieces` are views of
+ * the payloads inside `messages`, to keep until the client acknowledges them.
  */
-export function writeDataMessages(ws: WebSocket, pieces: readonly Buffer[]): boolean {
+export function dataMessages(data: Buffer): { messages: Buffer; pieces: Buffer[] } {
+  let size = 0;
+  for (let at = 0; at < data.length; at += RELAY_MAX_DATA)
+    size += messageLength(Math.min(RELAY_MAX_DATA, data.length - at));
+  const messages = Buffer.allocUnsafe(size);
+  const pieces: Buffer[] = [];
+  let out = 0;
+  for (let at = 0; at < data.length; at += RELAY_MAX_DATA) {
+    const piece = data.subarray(at, at + RELAY_MAX_DATA);
+    const payload = 6 + piece.length;
+    messages[out++] = FIN_BINARY;
+    if (payload > 125) {
+      messages[out++] = LENGTH_16;
+      out = messages.writeUInt16BE(payload, out);
+    } else {
+      messages[out++] = payload;
+    }
+    out = messages.writeUInt16BE(0x0004, out);
+    out = messages.writeUInt32BE(piece.length, out);
+    pieces.push(messages.subarray(out, out + piece.length));
+    out += piece.copy(messages, out);
+  }
+  return { messages, pieces };
+}
+
+/**
+ * Writes prepared messages to the WebSocket's socket in one write. ws.send writes each message
+ * on its own (two writes: header and frame, after the frame was copied into its own buffer),
+ * over TLS an SSL_write each, and that per-message work was most of the fake's CPU on bulk
+ * downloads. ws has no public call to write prepared messages: its socket is `_socket`.
+ * Returns false when the WebSocket is not open (nothing written).
+ */
+export function writeMessages(ws: WebSocket, messages: Buffer): boolean {
   const socket = (ws as unknown as { _socket?: Writable | null })._socket;
   if (ws.readyState !== ws.OPEN || !socket || socket.destroyed) return false;
-  let size = 0;
-  for (const piece of pieces) size += messageLength(piece.length);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const piece of pieces) {
-    if (piece.length > RELAY_MAX_DATA) throw new Error(`relay fake: DATA of ${piece.length} bytes`);
-    const payload = 6 + piece.length;
-    out[at++] = FIN_BINARY;
-    if (payload > 125) {
-      out[at++] = LENGTH_16;
-      at = out.writeUInt16BE(payload, at);
-    } else {
-      out[at++] = payload;
-    }
-    at = out.writeUInt16BE(0x0004, at);
-    at = out.writeUInt32BE(piece.length, at);
-    at += piece.copy(out, at);
-  }
-  socket.write(out);
+  socket.write(messages);
   return true;
 }
