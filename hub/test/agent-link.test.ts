@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Workspace } from '@workspace-hub/core';
+import { freePort } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAgentConnection } from '../src/agent-link/agent-connection.js';
 import { mintConnectionKey } from '../src/agent-link/connection-key.js';
@@ -106,6 +107,19 @@ describe('hub → agent connector', () => {
     const err = await t.deps.agentLink.lease(ALICE, impostor).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AgentLinkError);
     expect(err).toMatchObject({ code: 'agent_unreachable', message: /host key/ });
+  });
+
+  it('says an agent whose port answers nothing cannot be reached, naming where it looked', async () => {
+    const port = await freePort();
+    const err = await openAgentConnection(
+      { host: '127.0.0.1', port, hostPublicKey: a.agent!.host_public_key! },
+      { username: ALICE.email, privateKey: mintConnectionKey().privateKey, readyTimeoutMs: 5_000 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentLinkError);
+    expect(err).toMatchObject({
+      code: 'agent_unreachable',
+      message: expect.stringContaining(`127.0.0.1:${port}: connect ECONNREFUSED`),
+    });
   });
 
   it('says a workspace that is not READY is not ready, with its status', async () => {
