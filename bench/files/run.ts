@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     const loadAfter = loadavg();
     const f = (m: Measured) => m.wallMs.map((x) => x.toFixed(0)).join(', ');
     const against = (name: string, m: Measured, anchor: Measured, anchorName: string) =>
-      `| ${name} (times, ms: ${f(m)}) against ${anchorName} | ${rate(m).toFixed(1)} | ${rate(anchor).toFixed(1)} | **${(rate(m) / rate(anchor)).toFixed(2)}** | | |`;
+      `| ${name} against ${anchorName} (times, ms: ${f(m)}) | ${rate(m).toFixed(1)} | ${rate(anchor).toFixed(1)} | **${(rate(m) / rate(anchor)).toFixed(2)}** | | |`;
     const body = [
       `Load average (1, 5, 15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}; after: ${loadAfter.map((x) => x.toFixed(2)).join(', ')}.`,
       '',
