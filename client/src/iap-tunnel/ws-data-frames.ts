@@ -82,8 +82,10 @@ function putMessage(out: Buffer, at: number, piece: Buffer): number {
  * what `ws.send` of each DATA frame writes (a random key per frame); ws would copy each frame
  * twice (into a DATA frame, then masked with its header) and write it on its own, which was most
  * of the client's CPU on uploads, over TLS also a copy of every batch of frames before encryption.
- * ws has no public call to write prepared messages: its socket is `_socket`. Returns false when
- * the WebSocket is not open (nothing written: the caller keeps the pieces until acknowledged).
+ * ws has no public call to write prepared messages: its socket is `_socket`. ws holds a message
+ * back only while compressing (perMessageDeflate is off) or reading a Blob (never sent here), so
+ * these writes keep their order with ws.send's (ACKs, the close frame). Returns false when the
+ * WebSocket is not open (nothing written: the caller keeps the pieces until acknowledged).
  */
 export function writeDataMessages(ws: WebSocket, pieces: readonly Buffer[]): boolean {
   const socket = (ws as unknown as { _socket?: Writable | null })._socket;

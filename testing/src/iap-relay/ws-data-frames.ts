@@ -48,7 +48,9 @@ export function dataMessages(data: Buffer): { messages: Buffer; pieces: Buffer[]
  * Writes prepared messages to the WebSocket's socket in one write. ws.send writes each message
  * on its own (two writes: header and frame, after the frame was copied into its own buffer),
  * over TLS an SSL_write each, and that per-message work was most of the fake's CPU on bulk
- * downloads. ws has no public call to write prepared messages: its socket is `_socket`.
+ * downloads. ws has no public call to write prepared messages: its socket is `_socket`. ws
+ * holds a message back only while compressing (perMessageDeflate is off) or reading a Blob (never
+ * sent here), so these writes keep their order with ws.send's (ACKs, the close frame).
  * Returns false when the WebSocket is not open (nothing written).
  */
 export function writeMessages(ws: WebSocket, messages: Buffer): boolean {
