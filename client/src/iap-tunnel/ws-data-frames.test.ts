@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import WebSocket, * as wsModule from 'ws';
 import { RelayProtocolError } from './frames.js';
@@ -13,6 +13,24 @@ function recordingSocket(): { ws: WebSocket; written: () => Buffer } {
   const ws = { readyState: WebSocket.OPEN, OPEN: WebSocket.OPEN, _socket: socket };
   return { ws: ws as unknown as WebSocket, written: () => Buffer.concat(chunks) };
 }
+
+/**
+ * A WebSocket whose socket finishes each write on the next event-loop turn, as Node's TLS
+ * socket does, and records what each write carried.
+ */
+function tlsLikeSocket(): { ws: WebSocket; writes: Buffer[] } {
+  const writes: Buffer[] = [];
+  const socket = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      writes.push(Buffer.from(chunk));
+      setImmediate(cb);
+    },
+  });
+  const ws = { readyState: WebSocket.OPEN, OPEN: WebSocket.OPEN, _socket: socket };
+  return { ws: ws as unknown as WebSocket, writes };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
 
 /** ws's frame parser; exported by ws, not declared by @types/ws. */
 const { Receiver } = wsModule as unknown as {
@@ -71,5 +89,31 @@ describe('DATA frames the client writes itself', () => {
     (ws as unknown as { readyState: number }).readyState = WebSocket.CLOSING;
     expect(writeDataMessages(ws, [randomBytes(10)])).toBe(false);
     expect(written().length).toBe(0);
+  });
+
+  it('builds what is sent while a write is in flight into one more write, in order', async () => {
+    const { ws, writes } = tlsLikeSocket();
+    const first = Array.from({ length: 20 }, () => randomBytes(16384));
+    const second = [randomBytes(700), randomBytes(16384)];
+    expect(writeDataMessages(ws, first)).toBe(true);
+    expect(writeDataMessages(ws, second)).toBe(true);
+    // 16 frames at once; the other 4 and the next call's 2 waited for that write, in one buffer.
+    expect(writes).toHaveLength(1);
+    await turn();
+    expect(writes).toHaveLength(2);
+    await turn();
+    expect(writes).toHaveLength(2);
+    const messages = await serverSide(Buffer.concat(writes));
+    expect(messages.map((m) => m.subarray(6))).toEqual([...first, ...second]);
+  });
+
+  it('writes nothing pending once the WebSocket is closing (its pieces are resent on the next one)', async () => {
+    const { ws, writes } = tlsLikeSocket();
+    writeDataMessages(ws, [randomBytes(10)]);
+    writeDataMessages(ws, [randomBytes(20)]);
+    (ws as unknown as { readyState: number }).readyState = WebSocket.CLOSING;
+    await turn();
+    await turn();
+    expect(writes).toHaveLength(1);
   });
 });

@@ -76,28 +76,100 @@ function putMessage(out: Buffer, at: number, piece: Buffer): number {
   return at + payload;
 }
 
+/** Room of a buffer that collects messages while a write is in flight (the default window). */
+const PENDING_BYTES = 1024 * 1024;
+
+/**
+ * DATA messages written straight to one WebSocket's socket. Node finishes a TLS write only on
+ * the next event-loop turn and copies every write queued meanwhile into one buffer before
+ * encrypting it; so while one of these writes is in flight, further messages are built straight
+ * into one pending buffer, written whole once that write is done (one copy of each byte, the
+ * masking one). A WebSocket that is no longer open gets nothing more: the caller resends every
+ * unacknowledged piece on the next one.
+ */
+class DataMessageWriter {
+  private inFlight = 0;
+  private pending: Buffer | null = null;
+  private pendingEnd = 0;
+
+  constructor(private readonly ws: WebSocket) {}
+
+  socket(): Writable | null {
+    const socket = (this.ws as unknown as { _socket?: Writable | null })._socket;
+    return this.ws.readyState === this.ws.OPEN && socket && !socket.destroyed ? socket : null;
+  }
+
+  send(socket: Writable, pieces: readonly Buffer[]): void {
+    let first = 0;
+    if (this.inFlight === 0) {
+      first = Math.min(pieces.length, FRAMES_PER_WRITE);
+      this.write(socket, messages(pieces.slice(0, first)));
+    }
+    for (const piece of pieces.slice(first)) {
+      const size = messageLength(piece.length);
+      if (this.pending && this.pending.length - this.pendingEnd < size) this.writePending(socket);
+      if (!this.pending) {
+        this.pending = Buffer.allocUnsafe(Math.max(size, PENDING_BYTES));
+        this.pendingEnd = 0;
+      }
+      this.pendingEnd = putMessage(this.pending, this.pendingEnd, piece);
+    }
+  }
+
+  private write(socket: Writable, out: Buffer): void {
+    this.inFlight++;
+    socket.write(out, this.written);
+  }
+
+  private writePending(socket: Writable): void {
+    if (!this.pending) return;
+    const out = this.pending.subarray(0, this.pendingEnd);
+    this.pending = null;
+    this.write(socket, out);
+  }
+
+  private readonly written = () => {
+    this.inFlight--;
+    if (this.inFlight > 0 || !this.pending) return;
+    const socket = this.socket();
+    if (socket) this.writePending(socket);
+    else this.pending = null;
+  };
+}
+
+function messages(pieces: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const piece of pieces) size += messageLength(piece.length);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const piece of pieces) at = putMessage(out, at, piece);
+  return out;
+}
+
+const writers = new WeakMap<WebSocket, DataMessageWriter>();
+
 /**
  * Sends `pieces` (each at most 16 KiB) as DATA frames, one complete masked binary WebSocket
- * message each, written to the WebSocket's socket a few frames per buffer. On the wire this is
- * what `ws.send` of each DATA frame writes (a random key per frame); ws would copy each frame
- * twice (into a DATA frame, then masked with its header) and write it on its own, which was most
- * of the client's CPU on uploads, over TLS also a copy of every batch of frames before encryption.
+ * message each, written to the WebSocket's socket up to 16 frames per buffer, or, while such a
+ * write is in flight, into the one buffer written next. On the wire this is what `ws.send` of
+ * each DATA frame writes (a random key per frame); ws would copy each frame twice (into a DATA
+ * frame, then masked with its header) and write it on its own, which was most of the client's
+ * CPU on uploads, over TLS also a copy of every batch of frames before encryption.
  * ws has no public call to write prepared messages: its socket is `_socket`. ws holds a message
  * back only while compressing (perMessageDeflate is off) or reading a Blob (never sent here), so
- * these writes keep their order with ws.send's (ACKs, the close frame). Returns false when the
- * WebSocket is not open (nothing written: the caller keeps the pieces until acknowledged).
+ * these writes keep their order with ws.send's close frame, which the session sends only once
+ * the relay acknowledged every byte; an ACK may overtake pending DATA (it counts the other
+ * direction). Returns false when the WebSocket is not open (nothing written: the caller keeps
+ * the pieces until acknowledged).
  */
 export function writeDataMessages(ws: WebSocket, pieces: readonly Buffer[]): boolean {
-  const socket = (ws as unknown as { _socket?: Writable | null })._socket;
-  if (ws.readyState !== ws.OPEN || !socket || socket.destroyed) return false;
-  for (let first = 0; first < pieces.length; first += FRAMES_PER_WRITE) {
-    const batch = pieces.slice(first, first + FRAMES_PER_WRITE);
-    let size = 0;
-    for (const piece of batch) size += messageLength(piece.length);
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const piece of batch) at = putMessage(out, at, piece);
-    socket.write(out);
+  let writer = writers.get(ws);
+  if (!writer) {
+    writer = new DataMessageWriter(ws);
+    writers.set(ws, writer);
   }
+  const socket = writer.socket();
+  if (!socket) return false;
+  writer.send(socket, pieces);
   return true;
 }
