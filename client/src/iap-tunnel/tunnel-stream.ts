@@ -12,6 +12,7 @@ import {
 import { connectUrl, type ResolvedTunnelOptions, reconnectUrl } from './options.js';
 import { CLIENT_VERSION } from './version.js';
 import { writeDataMessages } from './ws-data-frames.js';
+import { readDataFramesFirst } from './ws-data-reader.js';
 
 const ORIGIN = 'bot:iap-tunneler';
 /**
@@ -122,6 +123,20 @@ export class IapTunnelStream extends Duplex {
         }
         this.onSocketClosed(ws, code, reason.toString());
       });
+      ws.once('open', () =>
+        readDataFramesFirst(
+          ws,
+          (data) => {
+            if (!settled)
+              fail(new RelayProtocolError('expected the session confirmation, got data'));
+            else this.onData(ws, data);
+          },
+          (err) => {
+            if (!settled) fail(err);
+            else this.destroy(err);
+          },
+        ),
+      );
       ws.on('message', (raw: Buffer) => {
         try {
           const frame = decodeFrame(raw);
@@ -169,12 +184,7 @@ export class IapTunnelStream extends Duplex {
     if (ws !== this.ws) return;
     switch (frame.tag) {
       case 'data':
-        this.received += frame.data.length;
-        this.scheduleAck();
-        if (!this.push(frame.data)) {
-          this.inboundPaused = true;
-          ws.pause();
-        }
+        this.onData(ws, frame.data);
         return;
       case 'ack':
         this.confirm(frame.ack);
@@ -183,6 +193,17 @@ export class IapTunnelStream extends Duplex {
         return; // gcloud discards unknown tags too, so the relay may add some
       default:
         throw new RelayProtocolError(`unexpected ${frame.tag} frame on an open session`);
+    }
+  }
+
+  /** DATA from the relay: whole frames from ws, or parts of them from readDataFramesFirst. */
+  private onData(ws: WebSocket, data: Buffer): void {
+    if (ws !== this.ws) return;
+    this.received += data.length;
+    this.scheduleAck();
+    if (!this.push(data)) {
+      this.inboundPaused = true;
+      ws.pause();
     }
   }
 
