@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HubEnv } from '../env.js';
 import { RequestRefused } from './problem.js';
+import { requestHeader } from './request-header.js';
 
 /** The most bytes a request body may have under a path prefix, or on paths a pattern matches. */
 export type BodyLimit = ({ prefix: string } | { pattern: RegExp }) & { maxBytes: number };
@@ -28,12 +29,14 @@ export function limitBodies(
   const rules = limits.map((l) => ({ limit: l, maxBytes: l.maxBytes, check: make(l.maxBytes) }));
   const fallback = { maxBytes: fallbackBytes, check: make(fallbackBytes) };
   return (c, next) => {
+    // Hono hands a GET or HEAD handler no body (its Request has none), so there is none to limit.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const rule = rules.find((r) => applies(r.limit, c.req.path)) ?? fallback;
     // A body with a Content-Length is judged by it alone, as `bodyLimit` does, but without
     // asking for `c.req.raw.body`: that starts a web stream reading Node's request, which the
     // upload reads itself (routes/files.ts). Node's parser delivers exactly that many bytes.
-    const length = c.req.header('content-length');
-    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+    const length = requestHeader(c, 'content-length');
+    if (length !== undefined && requestHeader(c, 'transfer-encoding') === undefined) {
       if (Number.parseInt(length, 10) > rule.maxBytes)
         throw new RequestRefused(
           'payload_too_large',

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { HubEnv } from '../env.js';
 import { type Logger, traceFields } from '../log.js';
+import { requestHeader } from './request-header.js';
 
 /**
  * Probe paths whose successful answers go unlogged: Cloud Run's startup and liveness probes call
@@ -13,7 +14,7 @@ const QUIET_WHEN_OK = new Set(['/health', '/ready']);
 export function requestLog(log: Logger, projectId: string): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const reqLog = log.with(traceFields(c.req.header('x-cloud-trace-context'), projectId));
+    const reqLog = log.with(traceFields(requestHeader(c, 'x-cloud-trace-context'), projectId));
     c.set('log', reqLog);
     await next();
     const status = c.res.status;
@@ -27,8 +28,8 @@ export function requestLog(log: Logger, projectId: string): MiddlewareHandler<Hu
           requestUrl: c.req.path,
           status,
           latency: `${((performance.now() - started) / 1000).toFixed(4)}s`,
-          userAgent: c.req.header('user-agent'),
-          remoteIp: c.req.header('x-forwarded-for')?.split(',')[0],
+          userAgent: requestHeader(c, 'user-agent'),
+          remoteIp: requestHeader(c, 'x-forwarded-for')?.split(',')[0],
         },
       },
     );
