@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ServerType, serve } from '@hono/node-server';
+import { getPath } from 'hono/utils/url';
 import type { HubConfig } from './config.js';
 import type { DriverFactory, HubDeps } from './deps.js';
 import type { NodeBindings } from './env.js';
@@ -83,7 +84,8 @@ export async function startHub(
   let answered = 0;
   // `env` carries Node's request (`incoming`): the upload reads its body there (routes/files.ts).
   const fetch = async (req: Request, env?: NodeBindings) => {
-    const path = new URL(req.url).pathname;
+    // The path as Hono's router reads it, without parsing a URL per request.
+    const path = getPath(req);
     if (!loaded && path === '/health' && req.method === 'GET') return health();
     try {
       return await (await loading).fetch(req, env);

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { getPath } from 'hono/utils/url';
 import type { NodeBindings } from '../env.js';
 import type { FirestoreReadiness } from '../firestore-readiness.js';
 import type { Logger } from '../log.js';
@@ -23,11 +24,11 @@ export function guardFirestore(
   log: Logger,
 ): (req: Request, env?: NodeBindings) => Promise<Response> {
   const unavailable = (req: Request) => {
-    log.warn('Firestore unreachable: answered 503', { path: new URL(req.url).pathname });
+    log.warn('Firestore unreachable: answered 503', { path: getPath(req) });
     return problemFetchResponse(firestoreUnavailable());
   };
   return async (req, env) => {
-    if (WITHOUT_FIRESTORE.has(new URL(req.url).pathname)) return handle(req, env);
+    if (WITHOUT_FIRESTORE.has(getPath(req))) return handle(req, env);
     if (readiness.current === 'unavailable' && !(await readiness.check())) return unavailable(req);
     const answer = handle(req, env);
     const settled = answer.then(
