@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { ackFrame, parseClientFrame, reconnectSuccessFrame } from './frames.js';
-import { DataMessageWriter, dataMessages } from './ws-data-frames.js';
+import { dataMessages, writeMessages } from './ws-data-frames.js';
 
 /**
  * One tunnelled TCP connection: it outlives WebSockets, so a client that lost
@@ -9,8 +9,6 @@ import { DataMessageWriter, dataMessages } from './ws-data-frames.js';
  */
 export class RelaySession {
   ws: WebSocket | null = null;
-  /** Writes DATA messages to the current WebSocket (a new one for each). */
-  private writer: DataMessageWriter | null = null;
   /** Bytes received from the client (and written to the backend). */
   private fromClient = 0;
   /** Of those, bytes the backend has taken (what the relay acknowledges). */
@@ -51,13 +49,12 @@ export class RelaySession {
     clearTimeout(this.expiry);
     if (this.ws) this.ws.terminate();
     this.ws = ws;
-    this.writer = new DataMessageWriter(ws);
     if (clientReceived !== undefined) {
       this.confirm(clientReceived);
       this.ackedToClient = this.fromClient;
     }
     ws.send(firstFrame);
-    for (const piece of this.unconfirmed) this.writer.sendMessages(dataMessages(piece).messages);
+    for (const piece of this.unconfirmed) writeMessages(ws, dataMessages(piece).messages);
     ws.on('message', (msg: Buffer) => {
       if (ws !== this.ws) return;
       try {
@@ -124,12 +121,13 @@ export class RelaySession {
    * next read (`BACKEND_READ_BYTES` in relay.ts), so it is copied into the messages at once.
    */
   fromBackend(chunk: Buffer): void {
-    const pieces = this.writer ? this.writer.send(chunk) : dataMessages(chunk).pieces;
+    const { messages, pieces } = dataMessages(chunk);
     for (const piece of pieces) {
       this.unconfirmed.push(piece);
       this.unconfirmedBytes += piece.length;
       this.toClient += piece.length;
     }
+    if (this.ws) writeMessages(this.ws, messages);
     for (const piece of pieces) this.onBytes(piece.length);
     if (this.unconfirmedBytes >= this.windowBytes) this.backend.pause();
   }
