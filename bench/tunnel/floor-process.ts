@@ -2,8 +2,11 @@
 // Node processes reach over loopback at all, the floor under the tunnel's paths (the relay is
 // one process, the client and targets another). A connection's first byte picks its part:
 // DOWNLOAD sends `bytes` (argv[2]) then ends, anything else echoes what follows it.
+// With `--forward DOWNLOAD_PORT ECHO_PORT` it is instead a TLS server that forwards each
+// connection over plain TCP to the target its first byte names, as the relay does but with no
+// WebSocket, no IAP framing and no acks: the two hops every wss tunnel crosses, and nothing else.
 import { randomBytes } from 'node:crypto';
-import { createServer as createTcpServer, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { selfSignedLoopbackCert } from '../../testing/src/iap-relay/self-signed.js';
 import { endWithParent } from '../lib/side-process.js';
@@ -37,10 +40,33 @@ function serve(socket: Socket): void {
   });
 }
 
+function forward(ports: { download: number; echo: number }): (socket: Socket) => void {
+  return (socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    socket.once('data', (first: Buffer) => {
+      const target = connect(first[0] === DOWNLOAD ? ports.download : ports.echo, '127.0.0.1');
+      target.setNoDelay(true);
+      target.on('error', () => socket.destroy());
+      socket.on('close', () => target.destroy());
+      if (first.length > 1) target.write(first.subarray(1));
+      socket.pipe(target);
+      target.pipe(socket);
+    });
+  };
+}
+
 if (process.argv[1]?.endsWith('floor-process.ts')) {
-  const server = process.argv.includes('--tls')
-    ? createTlsServer(selfSignedLoopbackCert(), serve)
-    : createTcpServer(serve);
+  const at = process.argv.indexOf('--forward');
+  const server =
+    at > 0
+      ? createTlsServer(
+          selfSignedLoopbackCert(),
+          forward({ download: Number(process.argv[at + 1]), echo: Number(process.argv[at + 2]) }),
+        )
+      : process.argv.includes('--tls')
+        ? createTlsServer(selfSignedLoopbackCert(), serve)
+        : createTcpServer(serve);
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
     process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);

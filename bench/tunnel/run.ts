@@ -59,9 +59,15 @@ type SideServer = { cpuUsage(): Promise<NodeJS.CpuUsage>; stop(): Promise<void> 
 async function startFloorProcess(
   tls: boolean,
   bytes: number,
+  forwardTo?: { download: number; echo: number },
 ): Promise<SideServer & { open: Parameters<typeof measurePath>[1] }> {
   const script = fileURLToPath(new URL('./floor-process.ts', import.meta.url));
-  const side = await spawnSideProcess(script, [String(bytes), ...(tls ? ['--tls'] : [])]);
+  const mode = forwardTo
+    ? ['--forward', String(forwardTo.download), String(forwardTo.echo)]
+    : tls
+      ? ['--tls']
+      : [];
+  const side = await spawnSideProcess(script, [String(bytes), ...mode]);
   const port = Number(side.line.trim());
   const open = (part: number) => async () => {
     const s = tls
@@ -105,6 +111,10 @@ const small = { bytes: 16 * MB, trips: 500 };
 const source = await startSourceTarget(big.bytes);
 const tcpFloor = await startFloorProcess(false, big.bytes);
 const tlsFloor = await startFloorProcess(true, big.bytes);
+const forwardFloor = await startFloorProcess(true, big.bytes, {
+  download: source.port,
+  echo: echo.port,
+});
 const smallSource = await startSourceTarget(small.bytes);
 const viaTs = (relayUrl: string, insecureSkipVerify = false) => ({
   echo: () => openIapTunnel({ ...target, relayUrl, insecureSkipVerify }),
@@ -140,6 +150,7 @@ try {
     ['TS client → relay (wss)', viaTs(tlsRelay.url, true), tlsRelay],
     ['floor: plain TCP to a server process', tcpFloor.open, tcpFloor],
     ['floor: plain TLS to a server process', tlsFloor.open, tlsFloor],
+    ['floor: TLS to a forwarding process, TCP on to the target', forwardFloor.open, forwardFloor],
   ];
   // Alternated rounds, so load from elsewhere touches every path alike.
   const rounds = paths.map(() => [] as PathResult[]);
@@ -189,6 +200,7 @@ try {
   await tlsRelay.stop();
   await tcpFloor.stop();
   await tlsFloor.stop();
+  await forwardFloor.stop();
   echo.close();
   await source.close();
   await smallSource.close();
@@ -218,9 +230,10 @@ const againstTarget = (path: PathResult | undefined, floor: PathResult | undefin
   path && floor
     ? `download ${ratio(path.downloadMBps, anchor.downloadMBps, 2)}× (its floor ${ratio(floor.downloadMBps, anchor.downloadMBps, 2)}×), echo ${ratio(path.mbPerSec, anchor.mbPerSec, 2)}× (floor ${ratio(floor.mbPerSec, anchor.mbPerSec, 2)}×)`
     : '—';
-const verdict = `\n\nIssue 13's target, ≥ 0.5× plain TCP: over ws ${againstTarget(byName('TS client → relay (ws)'), byName('floor: plain TCP'))}; over wss ${againstTarget(byName('TS client → relay (wss)'), byName('floor: plain TLS'))}. Where the TLS floor itself is under 0.5×, Node's TLS between two processes on this machine cannot reach it, with or without the tunnel.`;
+const forwarding = byName('floor: TLS to a forwarding');
+const verdict = `\n\nIssue 13's target, ≥ 0.5× plain TCP: over ws ${againstTarget(byName('TS client → relay (ws)'), byName('floor: plain TCP'))}; over wss ${againstTarget(byName('TS client → relay (wss)'), byName('floor: plain TLS'))}. A wss tunnel crosses a TLS hop and a TCP hop; Node forwarding between them with no WebSocket, no IAP framing and no acks reaches download ${ratio(forwarding?.downloadMBps ?? null, anchor.downloadMBps, 2)}×, echo ${ratio(forwarding?.mbPerSec ?? null, anchor.mbPerSec, 2)}×, and the wss tunnel reaches ${ratio(byName('TS client → relay (wss)')?.downloadMBps ?? null, forwarding?.downloadMBps ?? null, 2)}× / ${ratio(byName('TS client → relay (wss)')?.mbPerSec ?? null, forwarding?.mbPerSec ?? null, 2)}× of that. Where that forwarding floor is under 0.5×, no wss tunnel through a relay process on this machine can reach the target.`;
 const loadAfter = loadavg();
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
-const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP, the TS client and the floors: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client writes its DATA frames itself as the masked WebSocket messages ws.send would write, up to 16 per buffer, masked by ws's native \`bufferutil\` (client/src/iap-tunnel/ws-data-frames.ts), and reads the relay's DATA frames off the socket's bytes before ws, without copying them (ws-data-reader.ts); the relay fake likewise writes what one backend read brings (up to 256 KiB) as one buffer of DATA messages and unmasks with \`bufferutil\` through ws (its protocol and acks are unchanged; its CPU, on the same 2 cores, is less). While one of the client's DATA writes is in flight (Node finishes a TLS write on the next event-loop turn), it builds further messages into one pending buffer instead of letting Node's TLS layer copy the queued writes together (the relay fake did the same for a while; it made no difference beyond noise to the relay's CPU, so the fake keeps its simpler writer). CPU ms: user + system time during the transfer (medians), less noisy than MB/s on shared cores, of the benchmark's own process (the TS client with the targets; plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process) and of the relay fake's process (its \`process.cpuUsage()\`, asked over IPC before and after). A write to a loopback socket is charged the receiver's kernel work too, so the process that writes pays for both ends' TCP. Floor rows: the same download and echo between two Node processes with no WebSocket and no relay (\`bench/tunnel/floor-process.ts\`, the server in a process of its own, plain TCP or TLS with the relay's kind of throwaway certificate); a tunnel crosses one such hop (over wss a TLS one) and a plain TCP hop to the target besides, so its floor row bounds what it can reach on this machine.\n\n${table}${verdict}${versus}${gcloudNote}`;
+const body = `Load average (1, 5, 15 min) before: ${load(loadBefore)}; after: ${load(loadAfter)}. Plain TCP, the TS client and the floors: medians of ${ROUNDS} alternated rounds; gcloud: one round.\n\n\`npx tsx bench/tunnel/run.ts\`: targets on 127.0.0.1 reached directly (anchor) or through a tunnel client and the relay fake (\`testing/src/iap-relay\`, in its own process). Download: ${big.bytes / MB} MB sent by the target, one way (gcloud: ${small.bytes / MB} MB); echo: as many written and echoed back on one connection; latency: ${big.trips} sequential round trips of 64 bytes (gcloud: ${small.trips}) after 50 warm-up. Loopback only, so this is the clients' and relay's own overhead, not Google's relay or the network; 2 shared cores, so expect noise. The TS client writes its DATA frames itself as the masked WebSocket messages ws.send would write, up to 16 per buffer, masked by ws's native \`bufferutil\` (client/src/iap-tunnel/ws-data-frames.ts), and reads the relay's DATA frames off the socket's bytes before ws, without copying them (ws-data-reader.ts); the relay fake likewise writes what one backend read brings (up to 256 KiB) as one buffer of DATA messages and unmasks with \`bufferutil\` through ws (its protocol and acks are unchanged; its CPU, on the same 2 cores, is less). While one of the client's DATA writes is in flight (Node finishes a TLS write on the next event-loop turn), it builds further messages into one pending buffer instead of letting Node's TLS layer copy the queued writes together (the relay fake did the same for a while; it made no difference beyond noise to the relay's CPU, so the fake keeps its simpler writer). CPU ms: user + system time during the transfer (medians), less noisy than MB/s on shared cores, of the benchmark's own process (the TS client with the targets; plain TCP: the targets and the reader; gcloud: only the targets and the local TCP reader, gcloud is another process) and of the relay fake's process (its \`process.cpuUsage()\`, asked over IPC before and after). A write to a loopback socket is charged the receiver's kernel work too, so the process that writes pays for both ends' TCP. Floor rows: the same download and echo between two Node processes with no WebSocket and no relay (\`bench/tunnel/floor-process.ts\`, the server in a process of its own, plain TCP or TLS with the relay's kind of throwaway certificate); a tunnel crosses one such hop (over wss a TLS one) and a plain TCP hop to the target besides, so its floor row bounds what it can reach on this machine. The last floor row is both hops at once: TLS to a process that forwards over plain TCP to the same target the tunnel reaches (\`floor-process.ts --forward\`, Node's \`pipe\` both ways), the relay with its WebSocket, IAP framing and acks taken out.\n\n${table}${verdict}${versus}${gcloudNote}`;
 console.log(table + verdict + versus);
 writeSection('tunnel', body);
