@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
 import { RelayProtocolError } from './frames.js';
-import { DataFrameReader } from './ws-data-reader.js';
+import { DataFrameReader, readDataFramesFirst } from './ws-data-reader.js';
 
 /** ws's frame parser; exported by ws, not declared by @types/ws. */
 const { Receiver } = wsModule as unknown as {
@@ -122,5 +122,15 @@ describe('reading DATA frames before ws parses the stream', () => {
     const { log } = readInChunks(withKey, 5);
     await new Promise((r) => setImmediate(r));
     expect(log.map(([kind]) => kind)).toEqual(['error']);
+  });
+
+  it('leaves every frame to ws when ws has no parser to read before (another ws release)', () => {
+    const withoutParser = {} as unknown as wsModule.WebSocket;
+    const installed = readDataFramesFirst(
+      withoutParser,
+      () => {},
+      () => {},
+    );
+    expect(installed).toBe(false);
   });
 });

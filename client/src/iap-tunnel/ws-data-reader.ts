@@ -143,14 +143,17 @@ export class DataFrameReader {
  * Puts a DataFrameReader in front of ws's parser for this WebSocket (call on 'open', before any
  * byte arrives). ws has no public hook for this: its parser is `_receiver`, a Writable that ws
  * feeds with `write(chunk)` from the socket's 'data' events and once more on close. After a
- * malformed DATA frame (`onError`), nothing more is read.
+ * malformed DATA frame (`onError`), nothing more is read. Returns false, and leaves every frame
+ * to ws (whose whole DATA messages the tunnel also takes), when a ws release has no such parser:
+ * slower, never broken.
  */
 export function readDataFramesFirst(
   ws: WebSocket,
   onData: (payload: Buffer) => void,
   onError: (err: Error) => void,
-): void {
-  const receiver = (ws as unknown as { _receiver: Writable })._receiver;
+): boolean {
+  const receiver = (ws as unknown as { _receiver?: Writable | null })._receiver;
+  if (typeof receiver?.write !== 'function') return false;
   const write = receiver.write.bind(receiver) as (chunk: Buffer) => boolean;
   const reader = new DataFrameReader(write, onData);
   let failed = false;
@@ -164,4 +167,5 @@ export function readDataFramesFirst(
       return true;
     }
   }) as Writable['write'];
+  return true;
 }
