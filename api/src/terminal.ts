@@ -36,11 +36,22 @@ export function bearerFromSubprotocols(offered: readonly string[]): string | nul
 /**
  * Close codes of the hub (4000–4999 are the application's). `reconnect`: the hub ends the
  * socket before Cloud Run's request limit or when it shuts down; open a new socket and attach
- * again (the scrollback is replayed). Standard 1001 (going away) means the same.
+ * again (the scrollback is replayed). Standard 1001 (going away) means the same. `stalled`:
+ * the browser took no output for the agent's grace while others were attached to the session,
+ * so the agent detached it to keep them going (the reason says so); attach again likewise.
  */
 export const TERMINAL_CLOSE_CODES = {
   reconnect: 4000,
+  stalled: 4001,
 } as const;
+
+/**
+ * How the agent ends an attachment (`attach NAME` channel) it detached for stalling: an SSH
+ * `exit-signal` (a channel request, which no window holds back, unlike data) with this signal,
+ * "the output had no reader", and an error message saying why. A session's own end never
+ * carries a message, so the pair tells the hub apart from a shell that died of SIGPIPE.
+ */
+export const STALLED_ATTACHMENT_SIGNAL = 'PIPE';
 
 /** A session's name, as `ssh -t ws attach NAME` takes it. */
 export const TerminalSessionName = z

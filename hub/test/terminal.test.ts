@@ -40,18 +40,21 @@ afterAll(async () => {
 
 const terminal = (as = ALICE, id = a.id, opts = {}) => openTerminal(t.hub.url, as, id, opts);
 
-/** OpenSSH's `ssh` with a terminal (-tt), as a user on their laptop runs it. */
+/**
+ * OpenSSH's `ssh` with a terminal (-tt), as a user on their laptop runs it; `output` is the
+ * last MiB it printed (a flood below prints tens of MB).
+ */
 function ssh(command: string): { proc: ChildProcessWithoutNullStreams; output: () => string } {
   const proc = spawn('ssh', ['-tt', ...sshArgs(), command]);
   let output = '';
   proc.stdout.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
+    output = (output + d.toString('utf8')).slice(-1024 * 1024);
   });
   return { proc, output: () => output };
 }
 
-async function eventually(what: string, check: () => boolean) {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+async function eventually(what: string, check: () => boolean, ms = 10_000) {
+  for (let i = 0; i < ms / 25 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
   expect(check(), what).toBe(true);
 }
 
@@ -159,6 +162,34 @@ describe('browser terminal', () => {
     web.type('\x03');
     await web.close();
   });
+
+  it('lets a browser that stopped reading go, saying why, while an ssh client on the same session keeps going', async () => {
+    const web = await terminal();
+    web.send({ type: 'attach', session: 'stalled-tab' });
+    await web.waitForMessage('attached');
+    const laptop = ssh('attach stalled-tab');
+    web.type('echo both-$((6*7))\n');
+    await eventually('ssh attached beside the browser', () => laptop.output().includes('both-42'));
+
+    web.ws.pause(); // the tab's machine went to sleep
+    // Tens of MB: more than the hub's high-water mark, both SSH windows and the TCP buffers.
+    laptop.proc.stdin.write('yes 0123456789abcdef | head -c 40000000\n');
+    laptop.proc.stdin.write('echo typed-after-the-stall-$((6*7))\n');
+    // The agent's grace (5 s) and then the flood itself.
+    await eventually(
+      'the ssh client sees what it typed after the browser stalled',
+      () => laptop.output().includes('typed-after-the-stall-42'),
+      25_000,
+    );
+
+    web.ws.resume(); // the tab wakes up: the output it had, then why it was let go
+    expect(await web.closed).toEqual({
+      code: TERMINAL_CLOSE_CODES.stalled,
+      reason: 'detached: took no output for 5 s while others were attached',
+    });
+    expect(web.messages.filter((m) => m.type === 'exit' || m.type === 'error')).toEqual([]);
+    laptop.proc.kill();
+  }, 60_000);
 
   it('refuses another user’s workspace as not found, and lets an admin attach', async () => {
     const bob = await refusal(terminal(BOB));

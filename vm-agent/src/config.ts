@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_STALL_GRACE_MS } from './output-flow.js';
 
 const variable = (description: string) => z.string().optional().describe(description);
 
@@ -21,6 +22,9 @@ export const AgentEnvSchema = z.object({
   ),
   AGENT_SCROLLBACK_BYTES: variable(
     'Bytes of output each session replays on attach (default 1 MiB).',
+  ),
+  AGENT_STALLED_CLIENT_SECONDS: variable(
+    'Seconds a session waits for a client that stopped taking its output (a sleeping laptop’s tab, a suspended `ssh`) while other clients are attached, before detaching it so the others keep going; it may attach again (default 5; a lone slow client is always waited for).',
   ),
   AGENT_AUDIT_COMMANDS: variable(
     '`1`: log exec’d command lines with their arguments (default `0`: the program’s name only).',
@@ -65,6 +69,8 @@ export interface AgentConfig {
   hostKeyFile: string;
   authorizedKeysFile: string | null;
   scrollbackBytes: number;
+  /** How long a session waits for a stalled client while others are attached, in ms. */
+  stalledClientMs: number;
   hubUrl: string | null;
   workspaceId: string | null;
   agentToken: string | null;
@@ -210,6 +216,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     ) as string,
     authorizedKeysFile: path(env, 'AGENT_AUTHORIZED_KEYS_FILE', null),
     scrollbackBytes: integer(env, 'AGENT_SCROLLBACK_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+    stalledClientMs:
+      integer(env, 'AGENT_STALLED_CLIENT_SECONDS', DEFAULT_STALL_GRACE_MS / 1000, 1, 3600) * 1000,
     hubUrl,
     workspaceId,
     agentToken: env.WORKSPACE_AGENT_TOKEN?.trim() || null,

@@ -12,7 +12,7 @@ import { HubClient } from './hub-client.js';
 import { log } from './log.js';
 import { fetchSecretsBeforeReady } from './secrets-before-ready.js';
 import { serveSessionChannel } from './session-channel.js';
-import { SessionManager } from './sessions.js';
+import { DEFAULT_STALL_POLICY, SessionManager } from './sessions.js';
 import { RootedPaths } from './sftp-paths.js';
 import { authenticate } from './ssh-auth.js';
 import { AGENT_VERSION } from './version.js';
@@ -48,6 +48,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     home: config.home,
     shell: config.shell,
     scrollbackBytes: config.scrollbackBytes,
+    stall: { ...DEFAULT_STALL_POLICY, graceMs: config.stalledClientMs },
     activity,
     env: (name, term) =>
       sessionEnv({

@@ -1,3 +1,4 @@
+import { STALLED_ATTACHMENT_SIGNAL } from '@workspace-hub/api';
 import type { ServerChannel, Session as SshSession } from 'ssh2';
 import type { AgentConfig } from './config.js';
 import { acceptsClientEnv, sessionEnv } from './environment.js';
@@ -153,25 +154,42 @@ function attach(
     device_id: deviceId,
     pid: session.pid,
   });
+  let stalled = false;
   const client: SessionClient = {
     deviceId,
     write: (data) => stream.write(data),
     onDrain: (resume) => {
-      stream.once('drain', resume);
-      stream.once('close', resume);
+      // Whichever comes first; the other listener goes too, or each stall would leave one.
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resume();
+      };
+      stream.once('drain', done);
+      stream.once('close', done);
     },
     exited: (code, signal) => {
       if (signal) stream.exit(signal, false, '');
       else stream.exit(code ?? 0);
       stream.end();
     },
+    stalled: (graceMs) => {
+      stalled = true;
+      const why = `took no output for ${graceMs / 1000} s while others were attached`;
+      audit('session', { action: 'detach', session: name, device_id: deviceId, reason: 'stalled' });
+      // The line waits behind what the client has not read yet: OpenSSH shows it once it reads
+      // again (it ignores exit-signal); the hub acts on the exit-signal, which nothing holds back.
+      stream.write(`\r\n[detached from session ${name}: ${why}; attach again to resume]\r\n`);
+      stream.exit(STALLED_ATTACHMENT_SIGNAL, false, `detached: ${why}`);
+      stream.end();
+    },
   };
   const detach = session.attach(client, state.pty);
-  state.onResize = (size) => session.resize(size);
-  stream.on('data', (d: Buffer) => session.input(d));
+  state.onResize = (size) => stalled || session.resize(size);
+  stream.on('data', (d: Buffer) => stalled || session.input(d));
   stream.on('close', () => {
     detach();
-    if (!session.exitStatus)
+    if (!session.exitStatus && !stalled)
       audit('session', { action: 'detach', session: name, device_id: deviceId });
   });
 }

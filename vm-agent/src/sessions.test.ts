@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Activity } from './activity.js';
+import type { Schedule } from './output-flow.js';
 import { Session, type SessionClient, type Terminal } from './sessions.js';
 
 /** A pty that records what the session does to it and emits what the test says. */
@@ -48,6 +49,8 @@ class FakeClient implements SessionClient {
   output = '';
   full = false;
   exit: { code: number | null; signal: string | null } | null = null;
+  /** The grace the session reported when it let this client go for stalling. */
+  stalledAfterMs: number | null = null;
   private drainListeners: (() => void)[] = [];
 
   constructor(readonly deviceId: string) {}
@@ -62,15 +65,44 @@ class FakeClient implements SessionClient {
   exited(code: number | null, signal: string | null): void {
     this.exit = { code, signal };
   }
+  stalled(graceMs: number): void {
+    this.stalledAfterMs = graceMs;
+  }
   drain(): void {
     this.full = false;
     for (const l of this.drainListeners.splice(0)) l();
   }
 }
 
+/** Timers that fire only when the test moves the clock. */
+class ManualClock {
+  private now = 0;
+  private readonly timers: { at: number; fn: () => void; live: boolean }[] = [];
+
+  readonly schedule: Schedule = (fn, ms) => {
+    const timer = { at: this.now + ms, fn, live: true };
+    this.timers.push(timer);
+    return () => {
+      timer.live = false;
+    };
+  };
+
+  advance(ms: number): void {
+    this.now += ms;
+    for (const timer of this.timers)
+      if (timer.live && timer.at <= this.now) {
+        timer.live = false;
+        timer.fn();
+      }
+  }
+}
+
+const GRACE_MS = 5000;
+
 function newSession(scrollbackBytes = 1024) {
   const pty = new FakeTerminal();
   const activity = new Activity();
+  const clock = new ManualClock();
   let ended = 0;
   const session = new Session(
     'main',
@@ -81,8 +113,9 @@ function newSession(scrollbackBytes = 1024) {
     () => {
       ended++;
     },
+    { graceMs: GRACE_MS, schedule: clock.schedule },
   );
-  return { pty, activity, session, ended: () => ended };
+  return { pty, activity, session, clock, ended: () => ended };
 }
 
 describe('Session', () => {
@@ -161,6 +194,97 @@ describe('Session', () => {
     pty.print('y');
     expect(fast.output).toBe('xy');
     expect(slow.output).toBe('x');
+  });
+
+  it('lets a client go that took no output for the grace, and keeps the others going', () => {
+    const { pty, session, clock } = newSession();
+    const laptop = new FakeClient('laptop');
+    const tab = new FakeClient('browser');
+    session.attach(laptop, null);
+    session.attach(tab, null);
+    tab.full = true; // the tab's machine went to sleep
+    pty.print('build log…');
+    expect(pty.paused).toBe(true);
+    clock.advance(GRACE_MS - 1);
+    expect(pty.paused).toBe(true);
+    expect(tab.stalledAfterMs).toBeNull();
+    clock.advance(1);
+    expect(tab.stalledAfterMs).toBe(GRACE_MS);
+    expect(pty.paused).toBe(false);
+    expect(session.clientDevices).toEqual(['laptop']);
+    pty.print('$ echo still here');
+    expect(laptop.output).toBe('build log…$ echo still here');
+    expect(tab.output).toBe('build log…');
+    tab.drain(); // waking up later changes nothing: it attaches again to catch up
+    expect(session.clientDevices).toEqual(['laptop']);
+  });
+
+  it('waits for a lone slow client however long it takes, dropping nothing', () => {
+    const { pty, session, clock } = newSession();
+    const phone = new FakeClient('phone');
+    session.attach(phone, null);
+    phone.full = true;
+    pty.print('a lot of output');
+    clock.advance(60 * 60 * 1000);
+    expect(phone.stalledAfterMs).toBeNull();
+    expect(pty.paused).toBe(true);
+    expect(session.clientDevices).toEqual(['phone']);
+    phone.drain();
+    expect(pty.paused).toBe(false);
+    pty.print(' and more');
+    expect(phone.output).toBe('a lot of output and more');
+  });
+
+  it('keeps a slow client that drains within the grace, each time it falls behind', () => {
+    const { pty, session, clock } = newSession();
+    const laptop = new FakeClient('laptop');
+    const phone = new FakeClient('phone');
+    session.attach(laptop, null);
+    session.attach(phone, null);
+    for (let round = 0; round < 3; round++) {
+      phone.full = true;
+      pty.print(`burst ${round};`);
+      expect(pty.paused).toBe(true);
+      clock.advance(GRACE_MS - 1);
+      phone.drain();
+      expect(pty.paused).toBe(false);
+    }
+    clock.advance(GRACE_MS * 3);
+    expect(phone.stalledAfterMs).toBeNull();
+    expect(session.clientDevices).toEqual(['laptop', 'phone']);
+    expect(phone.output).toBe('burst 0;burst 1;burst 2;');
+  });
+
+  it('lets a lone client that stalled past the grace go as soon as another attaches', () => {
+    const { pty, session, clock } = newSession();
+    const suspended = new FakeClient('suspended-ssh');
+    session.attach(suspended, null);
+    suspended.full = true;
+    pty.print('x');
+    clock.advance(GRACE_MS * 2);
+    expect(suspended.stalledAfterMs).toBeNull();
+    const tab = new FakeClient('browser');
+    session.attach(tab, null);
+    expect(suspended.stalledAfterMs).toBe(GRACE_MS);
+    expect(pty.paused).toBe(false);
+    pty.print('y');
+    expect(tab.output).toBe('xy');
+    expect(session.clientDevices).toEqual(['browser']);
+  });
+
+  it('forgets a slow client that detaches within the grace', () => {
+    const { pty, session, clock } = newSession();
+    const laptop = new FakeClient('laptop');
+    const phone = new FakeClient('phone');
+    session.attach(laptop, null);
+    const detachPhone = session.attach(phone, null);
+    phone.full = true;
+    pty.print('x');
+    detachPhone();
+    expect(pty.paused).toBe(false);
+    clock.advance(GRACE_MS * 2);
+    expect(phone.stalledAfterMs).toBeNull();
+    expect(session.clientDevices).toEqual(['laptop']);
   });
 
   it("reports the shell's exit status to every client and ignores input afterwards", () => {

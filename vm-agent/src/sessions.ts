@@ -1,5 +1,6 @@
 import nodePty from 'node-pty';
 import type { Activity } from './activity.js';
+import { DEFAULT_STALL_GRACE_MS, OutputFlow, realSchedule, type Schedule } from './output-flow.js';
 import { PtyInput } from './pty-input.js';
 import { RingBuffer } from './ring-buffer.js';
 import { sshSignalName } from './signals.js';
@@ -28,7 +29,23 @@ export interface SessionClient {
   write(data: Buffer): boolean;
   onDrain(resume: () => void): void;
   exited(code: number | null, signal: string | null): void;
+  /**
+   * The session let this client go: it took no output for `graceMs` while others were
+   * attached. End the channel saying so; attaching again replays the scrollback.
+   */
+  stalled(graceMs: number): void;
 }
+
+/** How a session treats a client that stopped taking output (tests inject the timer). */
+export interface StallPolicy {
+  graceMs: number;
+  schedule: Schedule;
+}
+
+export const DEFAULT_STALL_POLICY: StallPolicy = {
+  graceMs: DEFAULT_STALL_GRACE_MS,
+  schedule: realSchedule,
+};
 
 export interface SessionInfo {
   name: string;
@@ -51,8 +68,7 @@ export class Session {
   private readonly keystrokes: PtyInput;
   private size: TerminalSize;
   private exitWaiters: (() => void)[] = [];
-  /** Clients the pty waits for (flow control), with the callback that releases their hold. */
-  private readonly waitingFor = new Map<SessionClient, () => void>();
+  private readonly flow: OutputFlow<SessionClient>;
   exitStatus: { code: number | null; signal: string | null } | null = null;
 
   constructor(
@@ -62,7 +78,17 @@ export class Session {
     size: TerminalSize,
     private readonly activity: Activity,
     onExit: () => void,
+    stall: StallPolicy = DEFAULT_STALL_POLICY,
   ) {
+    this.flow = new OutputFlow<SessionClient>({
+      pty,
+      ...stall,
+      othersAttached: (client) => this.clients.size > (this.clients.has(client) ? 1 : 0),
+      drop: (client) => {
+        this.clients.delete(client);
+        client.stalled(stall.graceMs);
+      },
+    });
     this.scrollback = new RingBuffer(scrollbackBytes);
     this.keystrokes = new PtyInput(pty);
     this.size = size;
@@ -71,6 +97,7 @@ export class Session {
       const sig = signal ? sshSignalName(signal) : null;
       this.exitStatus = { code: sig ? null : exitCode, signal: sig };
       this.keystrokes.dispose();
+      this.flow.clear();
       onExit();
       for (const client of this.clients.keys()) client.exited(this.exitStatus.code, sig);
       this.clients.clear();
@@ -90,12 +117,13 @@ export class Session {
   attach(client: SessionClient, size: TerminalSize | null): () => void {
     this.clients.set(client, new Date());
     const replay = this.scrollback.contents();
-    if (replay.length) client.write(replay);
+    if (replay.length && !client.write(replay)) this.flow.blocked(client);
     if (size) this.resize(size);
     this.activity.touch();
+    this.flow.attached();
     return () => {
       this.clients.delete(client);
-      this.waitingFor.get(client)?.();
+      this.flow.left(client);
     };
   }
 
@@ -147,18 +175,7 @@ export class Session {
     this.lastActivityAt = new Date();
     this.activity.touch();
     this.scrollback.write(data);
-    for (const client of this.clients.keys()) {
-      if (!client.write(data) && !this.waitingFor.has(client)) {
-        // Flow control: stop reading the pty until every slow client drained (or left).
-        if (this.waitingFor.size === 0) this.pty.pause();
-        const release = () => {
-          if (!this.waitingFor.delete(client)) return;
-          if (this.waitingFor.size === 0 && !this.exitStatus) this.pty.resume();
-        };
-        this.waitingFor.set(client, release);
-        client.onDrain(release);
-      }
-    }
+    for (const client of this.clients.keys()) if (!client.write(data)) this.flow.blocked(client);
   }
 }
 
@@ -170,6 +187,8 @@ export interface SessionManagerOptions {
   home: string;
   shell: string;
   scrollbackBytes: number;
+  /** Default: `DEFAULT_STALL_POLICY`. */
+  stall?: StallPolicy;
   activity: Activity;
   /** Builds the environment of a new session's shell. */
   env: (name: string, term: string | null) => Record<string, string>;
@@ -217,6 +236,7 @@ export class SessionManager {
       () => {
         if (this.sessions.get(name) === session) this.sessions.delete(name);
       },
+      this.opts.stall,
     );
     this.sessions.set(name, session);
     return { session, created: true };

@@ -1,4 +1,6 @@
 import {
+  STALLED_ATTACHMENT_SIGNAL,
+  TERMINAL_CLOSE_CODES,
   TerminalClientMessage,
   type TerminalClientMessageParsed,
   type TerminalErrorCode,
@@ -155,7 +157,8 @@ export class TerminalSocket {
     };
     channel.on('data', forward);
     channel.stderr.on('data', forward);
-    channel.on('exit', (code: number | null, signal?: string) => {
+    channel.on('exit', (code: number | null, signal?: string, _core?: boolean, why?: string) => {
+      if (signal === `SIG${STALLED_ATTACHMENT_SIGNAL}` && why) return this.stalled(channel, why);
       exit = { code: signal ? null : (code ?? null), signal: signal ?? null };
     });
     channel.on('close', () => {
@@ -170,6 +173,18 @@ export class TerminalSocket {
           ),
         );
     });
+  }
+
+  /**
+   * The agent detached this socket for not taking output (the browser stalled while others
+   * were attached; the agent's policy, not the hub's). The close frame follows the output
+   * still queued, so a tab that wakes up shows all it had, then the reason, and reconnects.
+   */
+  private stalled(channel: ClientChannel, why: string): void {
+    if (this.channel !== channel) return;
+    this.detach();
+    if (this.ws.readyState === this.ws.OPEN)
+      this.ws.close(TERMINAL_CLOSE_CODES.stalled, closeReason(why));
   }
 
   private detach(): void {
@@ -251,6 +266,17 @@ export class TerminalSocket {
     );
     this.lease = null;
   }
+}
+
+/** A close frame's reason holds at most 123 bytes (RFC 6455 §5.5: 125 with the code). */
+function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= 123
+    ? text
+    : bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
 }
 
 /** A text frame as a client message, or the `bad_message` naming what was wrong. */

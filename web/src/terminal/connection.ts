@@ -1,5 +1,6 @@
 import { webSocketProtocols } from '../credential.js';
 import type {
+  TERMINAL_CLOSE_CODES,
   TerminalClientMessage,
   TerminalServerMessage,
   TerminalSessionInfo,
@@ -12,13 +13,20 @@ export interface ConnectionEvents {
   attached(session: string): void;
   sessions(list: TerminalSessionInfo[]): void;
   exit(session: string, code: number | null): void;
-  /** `reconnecting` after a dropped socket, `open` once attached again. */
-  state(state: 'connecting' | 'open' | 'reconnecting' | 'closed'): void;
+  /**
+   * `reconnecting` after a dropped socket (with the hub's reason when it said why, as when the
+   * agent let a stalled tab go), `open` once attached again.
+   */
+  state(state: 'connecting' | 'open' | 'reconnecting' | 'closed', why?: string): void;
   /** The hub refused: `workspace_not_ready` (with the status), `permission_denied`, … */
   refused(code: string, message: string, status?: string): void;
 }
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+/** The agent let this tab go for taking no output (a type-checked copy: the page bundles no zod). */
+const STALLED: (typeof TERMINAL_CLOSE_CODES)['stalled'] = 4001;
+/** An attachment that lasted this long ends a streak of stalls (whose reconnects back off). */
+const STALL_STREAK_RESET_MS = 60_000;
 /** Keystrokes typed while reconnecting are sent once attached again, up to this many bytes. */
 const PENDING_INPUT_MAX = 64 * 1024;
 const PING_MS = 25_000;
@@ -42,6 +50,9 @@ export class TerminalConnection {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private attachedNow = false;
+  private attachedAt = 0;
+  /** Stalls in a row: a tab too slow for the session's output is let go again after the grace. */
+  private stalls = 0;
 
   constructor(
     private readonly workspaceId: string,
@@ -70,14 +81,19 @@ export class TerminalConnection {
       if (ev.data instanceof ArrayBuffer) this.on.output(new Uint8Array(ev.data));
       else this.handle(JSON.parse(String(ev.data)) as TerminalServerMessage);
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       clearInterval(this.ping);
       if (this.socket !== socket) return;
       this.attachedNow = false;
       this.socket = null;
       if (this.closed) return this.on.state('closed');
-      this.on.state('reconnecting');
-      const wait = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)] ?? 8000;
+      let delays = this.failures;
+      if (ev.code === STALLED) {
+        if (Date.now() - this.attachedAt > STALL_STREAK_RESET_MS) this.stalls = 0;
+        delays = this.stalls++;
+      }
+      this.on.state('reconnecting', ev.code === STALLED ? ev.reason : undefined);
+      const wait = BACKOFF_MS[Math.min(delays, BACKOFF_MS.length - 1)] ?? 8000;
       this.failures++;
       this.retry = setTimeout(() => this.open(), wait);
     };
@@ -89,6 +105,7 @@ export class TerminalConnection {
         this.failures = 0;
         this.session = msg.session;
         this.attachedNow = true;
+        this.attachedAt = Date.now();
         this.on.attached(msg.session);
         this.on.state('open');
         this.send({ type: 'list' });

@@ -42,6 +42,8 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
     show(state, text, ...extra);
   };
 
+  let lastWhy: string | undefined;
+  let hideNotice: ReturnType<typeof setTimeout> | undefined;
   const connection = new TerminalConnection(workspaceId, session, {
     output: (bytes) => view.terminal.write(bytes),
     attached: (name) => {
@@ -62,10 +64,17 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
         `\r\n[session ${name} ended${code === null ? '' : ` with code ${code}`}]\r\n`,
       );
     },
-    state: (s) => {
-      if (s === 'open') setState('', 'none');
-      else if (s === 'reconnecting') {
-        setState('reconnecting…', 'info');
+    state: (s, why) => {
+      clearTimeout(hideNotice);
+      if (s === 'open') {
+        // A reconnect that had a reason (the agent let a stalled tab go) keeps it in view a while.
+        if (!lastWhy) return setState('', 'none');
+        setState(`${lastWhy}; attached again`, 'info');
+        lastWhy = undefined;
+        hideNotice = setTimeout(() => setState('', 'none'), 8000);
+      } else if (s === 'reconnecting') {
+        lastWhy = why ?? lastWhy;
+        setState(why ? `${why}; reconnecting…` : 'reconnecting…', 'info');
         // A dropped socket may mean the workspace was stopped: ask at once.
         watcher.now();
       } else if (s === 'connecting') setState('connecting…', 'info');
@@ -143,6 +152,7 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
   const sessionsTimer = setInterval(() => connection.listSessions(), 5000);
   return () => {
     clearInterval(sessionsTimer);
+    clearTimeout(hideNotice);
     watcher.stop();
     connection.close();
     view.dispose();

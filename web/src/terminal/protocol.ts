@@ -3,6 +3,7 @@
  * imports only: the page must not bundle zod and every schema of the API for them.
  */
 export type {
+  TERMINAL_CLOSE_CODES,
   TerminalClientMessage,
   TerminalServerMessage,
   TerminalSessionInfo,
