@@ -72,14 +72,11 @@ export class FirestoreReadiness {
   }
 
   /**
-   * Starts no probe from now on (the hub is closing). Returns the probe under way, settled
-   * when it ends (it never rejects), or null: the Firestore client must outlive it. The
-   * library retries a failed read for a minute, and an attempt that starts after the client
-   * was terminated fails in a promise nobody handles ("The client has already been terminated").
+   * Starts no probe from now on (the hub is closing). A probe under way is a Firestore call
+   * like any other: `closeFirestore` waits for it or leaves the client open until it ends.
    */
-  stop(): Promise<unknown> | null {
+  stop(): void {
     this.stopped = true;
-    return this.probing;
   }
 
   private settle(ok: boolean): boolean {

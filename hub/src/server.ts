@@ -11,6 +11,12 @@ import { HUB_VERSION } from './version.js';
 
 const noop = () => undefined;
 
+/**
+ * How long closing may take: Cloud Run kills the container 10 s after SIGTERM (its container
+ * runtime contract); what is still running after this is left, with a warning, before then.
+ */
+export const SHUTDOWN_BUDGET_MS = 8_000;
+
 export interface RunningHub {
   url: string;
   port: number;
@@ -22,6 +28,7 @@ export interface RunningHub {
   answered(): number;
   /** The browser terminals' sockets, once the first one opened. */
   terminals(): Pick<Terminals, 'size' | 'bufferedBytes'> | null;
+  /** Stops accepting, then closes Firestore within SHUTDOWN_BUDGET_MS (see there); a second call answers as the first. */
   close(): Promise<void>;
 }
 
@@ -112,6 +119,30 @@ export async function startHub(
       .then((t) => t.upgrade(req, socket, head))
       .catch(() => socket.destroy());
   });
+  const closeHub = async (): Promise<void> => {
+    const startedAt = Date.now();
+    // Open sockets would hold the server open; the pages reconnect to another instance.
+    (await terminals)?.closeAll();
+    await new Promise<void>((r) => server.close(() => r()));
+    const { deps } = await loading;
+    deps.agentLink.close();
+    await deps.driver.close?.();
+    deps.firestore.stop();
+    const { closeFirestore } = await import('@workspace-hub/core');
+    // Requests answered 503 during an outage leave Firestore calls retrying in the client
+    // library, for up to a minute: they get what is left of the shutdown budget, then are
+    // left to end in the background (the client is terminated after them, never under them).
+    const abandoned = await closeFirestore(
+      deps.db,
+      Math.max(0, startedAt + SHUTDOWN_BUDGET_MS - Date.now()),
+      (message, fields) => log.warn(message, fields),
+    );
+    if (abandoned)
+      log.warn('Firestore calls still retrying at shutdown were left to end by themselves', {
+        calls: abandoned,
+      });
+  };
+  let closing: Promise<void> | null = null;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
   return {
@@ -121,20 +152,9 @@ export async function startHub(
     deps: loading.then((l) => l.deps),
     answered: () => answered,
     terminals: () => terminalsLoaded,
-    async close() {
-      // Open sockets would hold the server open; the pages reconnect to another instance.
-      (await terminals)?.closeAll();
-      await new Promise<void>((r) => server.close(() => r()));
-      const { deps } = await loading;
-      deps.agentLink.close();
-      await deps.driver.close?.();
-      // A readiness probe under way (Firestore unreachable) may be retried for a minute: the
-      // client is terminated once it ends, in the background; a closing hub does not wait.
-      const probe = deps.firestore.stop();
-      if (!probe) return deps.db.terminate();
-      probe
-        .then(() => deps.db.terminate())
-        .catch((err) => log.warn('closing Firestore failed', { error: String(err) }));
+    close: () => {
+      closing ??= closeHub();
+      return closing;
     },
   };
 }

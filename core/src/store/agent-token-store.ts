@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
+import { firestoreCall } from './firestore-calls.js';
 
 const TOKENS = 'agent_tokens';
 const hash = (token: string) => createHash('sha256').update(token).digest();
@@ -17,12 +18,14 @@ export class AgentTokenStore {
 
   async issue(workspaceId: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await agentTokenRef(this.db, workspaceId).set({ sha256: hash(token).toString('hex') });
+    await firestoreCall(this.db, () =>
+      agentTokenRef(this.db, workspaceId).set({ sha256: hash(token).toString('hex') }),
+    );
     return token;
   }
 
   async verify(workspaceId: string, token: string): Promise<boolean> {
-    const snap = await agentTokenRef(this.db, workspaceId).get();
+    const snap = await firestoreCall(this.db, () => agentTokenRef(this.db, workspaceId).get());
     const stored = snap.exists ? Buffer.from(String(snap.get('sha256')), 'hex') : null;
     return stored !== null && stored.length === 32 && timingSafeEqual(stored, hash(token));
   }

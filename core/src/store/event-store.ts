@@ -16,6 +16,7 @@ import {
   WorkspaceEvent,
 } from '@workspace-hub/api';
 import { DEFAULT_EVENT_RETENTION_DAYS } from '../settings.js';
+import { firestoreCall } from './firestore-calls.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
 /** Events live under their workspace: `workspaces/{id}/events/{eventId}`. */
@@ -145,7 +146,7 @@ export class EventStore {
       const cursor = decodePageToken(opts.pageToken, EVENT_ID_PATTERN);
       q = q.startAfter(Timestamp.fromDate(new Date(cursor.c)), cursor.i);
     }
-    const snap = await q.limit(opts.limit + 1).get();
+    const snap = await firestoreCall(this.db, () => q.limit(opts.limit + 1).get());
     const docs = snap.docs.slice(0, opts.limit);
     const now = opts.now.getTime();
     const events = docs
@@ -163,7 +164,9 @@ export class EventStore {
 
   /** Deletes up to `max` events of a workspace; returns how many went. */
   async deleteOf(workspaceId: string, max = MAX_DELETES_PER_COMMIT): Promise<number> {
-    const snap = await this.events(workspaceId).select().limit(max).get();
+    const snap = await firestoreCall(this.db, () =>
+      this.events(workspaceId).select().limit(max).get(),
+    );
     await this.deleteAll(snap.docs.map((d) => d.ref));
     return snap.size;
   }
@@ -173,7 +176,9 @@ export class EventStore {
    * once none are left; at most `max` deletes in all (the next pass goes on).
    */
   async purgeRemoved(max: number): Promise<number> {
-    const markers = await this.db.collection(DELETED_WORKSPACES).limit(max).get();
+    const markers = await firestoreCall(this.db, () =>
+      this.db.collection(DELETED_WORKSPACES).limit(max).get(),
+    );
     let deleted = 0;
     for (const marker of markers.docs) {
       if (deleted >= max) break;
@@ -181,7 +186,7 @@ export class EventStore {
       const n = await this.deleteOf(marker.id, room);
       deleted += n;
       // Fewer than asked for: none are left.
-      if (n < room) await marker.ref.delete();
+      if (n < room) await firestoreCall(this.db, () => marker.ref.delete());
     }
     return deleted;
   }
@@ -191,12 +196,14 @@ export class EventStore {
    * emulator runs none); on Google, TTL deletes them and this finds few.
    */
   async deleteExpired(now: Date, max: number): Promise<number> {
-    const snap = await this.db
-      .collectionGroup(EVENTS)
-      .where(EVENT_EXPIRY_FIELD, '<=', Timestamp.fromDate(now))
-      .select()
-      .limit(max)
-      .get();
+    const snap = await firestoreCall(this.db, () =>
+      this.db
+        .collectionGroup(EVENTS)
+        .where(EVENT_EXPIRY_FIELD, '<=', Timestamp.fromDate(now))
+        .select()
+        .limit(max)
+        .get(),
+    );
     await this.deleteAll(snap.docs.map((d) => d.ref));
     return snap.size;
   }
@@ -205,7 +212,7 @@ export class EventStore {
     for (let i = 0; i < refs.length; i += MAX_DELETES_PER_COMMIT) {
       const batch = this.db.batch();
       for (const ref of refs.slice(i, i + MAX_DELETES_PER_COMMIT)) batch.delete(ref);
-      await batch.commit();
+      await firestoreCall(this.db, () => batch.commit());
     }
   }
 }

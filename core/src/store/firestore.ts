@@ -1,4 +1,7 @@
 import { Firestore } from '@google-cloud/firestore';
+import { firestoreCall } from './firestore-calls.js';
+
+export { closeFirestore } from './firestore-calls.js';
 
 /**
  * The one way to open Firestore. Against Google it prefers REST (no gRPC load:
@@ -16,5 +19,5 @@ export function createFirestore(projectId: string, emulatorHost: string | undefi
 
 /** A small read that succeeds only when Firestore answers: the hub's readiness probe. */
 export async function probeFirestore(db: Firestore): Promise<void> {
-  await db.collection('hub').doc('readiness').get();
+  await firestoreCall(db, () => db.collection('hub').doc('readiness').get());
 }

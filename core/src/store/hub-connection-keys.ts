@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
+import { firestoreCall } from './firestore-calls.js';
 
 export const HUB_CONNECTION_KEYS = 'hub_connection_keys';
 
@@ -28,24 +29,25 @@ export class HubConnectionKeyStore {
 
   async register(key: Omit<HubConnectionKey, 'id'>): Promise<HubConnectionKey> {
     const id = randomBytes(12).toString('base64url');
-    await this.db
-      .collection(HUB_CONNECTION_KEYS)
-      .doc(id)
-      .create({
-        ...key,
-        expires_at: Timestamp.fromDate(key.expires_at),
-        created_at: Timestamp.now(),
-      });
+    await firestoreCall(this.db, () =>
+      this.db
+        .collection(HUB_CONNECTION_KEYS)
+        .doc(id)
+        .create({
+          ...key,
+          expires_at: Timestamp.fromDate(key.expires_at),
+          created_at: Timestamp.now(),
+        }),
+    );
     return { id, ...key };
   }
 
   /** The workspace's keys not yet expired at `now`. */
   async listValid(workspaceId: string, now: Date): Promise<HubConnectionKey[]> {
     // One equality filter: no composite index to deploy; a workspace holds a handful.
-    const snap = await this.db
-      .collection(HUB_CONNECTION_KEYS)
-      .where('workspace_id', '==', workspaceId)
-      .get();
+    const snap = await firestoreCall(this.db, () =>
+      this.db.collection(HUB_CONNECTION_KEYS).where('workspace_id', '==', workspaceId).get(),
+    );
     return snap.docs
       .map((d) => decode(d.id, d.data()))
       .filter((k) => k.expires_at.getTime() > now.getTime());
@@ -53,7 +55,7 @@ export class HubConnectionKeyStore {
 
   /** Removes a key once its connection is authenticated (it is of no further use). */
   async revoke(id: string): Promise<void> {
-    await this.db.collection(HUB_CONNECTION_KEYS).doc(id).delete();
+    await firestoreCall(this.db, () => this.db.collection(HUB_CONNECTION_KEYS).doc(id).delete());
   }
 }
 

@@ -2,6 +2,7 @@ import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import type { SshKey } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
 import { parsePublicKey } from '../keys/ssh-public-key.js';
+import { firestoreCall } from './firestore-calls.js';
 
 export const SSH_KEYS = 'ssh_keys';
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -34,25 +35,29 @@ export class KeyStore {
       fingerprint: parsed.fingerprint,
       created_at: new Date().toISOString(),
     };
-    await this.ref(owner.sub, name).set({ ...key, created_at: Timestamp.now() });
+    await firestoreCall(this.db, () =>
+      this.ref(owner.sub, name).set({ ...key, created_at: Timestamp.now() }),
+    );
     return key;
   }
 
   async get(ownerId: string, name: string): Promise<SshKey | null> {
-    const snap = await this.ref(ownerId, name).get();
+    const snap = await firestoreCall(this.db, () => this.ref(ownerId, name).get());
     return snap.exists ? decode(snap.data()!) : null;
   }
 
   async delete(ownerId: string, name: string): Promise<boolean> {
     const ref = this.ref(ownerId, name);
-    const snap = await ref.get();
+    const snap = await firestoreCall(this.db, () => ref.get());
     if (!snap.exists) return false;
-    await ref.delete();
+    await firestoreCall(this.db, () => ref.delete());
     return true;
   }
 
   async listByOwner(ownerId: string): Promise<SshKey[]> {
-    const snap = await this.db.collection(SSH_KEYS).where('owner_id', '==', ownerId).get();
+    const snap = await firestoreCall(this.db, () =>
+      this.db.collection(SSH_KEYS).where('owner_id', '==', ownerId).get(),
+    );
     return snap.docs.map((d) => decode(d.data())).sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -60,10 +65,12 @@ export class KeyStore {
     if (emails.length === 0) return [];
     const out: SshKey[] = [];
     for (let i = 0; i < emails.length; i += 30) {
-      const snap = await this.db
-        .collection(SSH_KEYS)
-        .where('owner_email', 'in', emails.slice(i, i + 30))
-        .get();
+      const snap = await firestoreCall(this.db, () =>
+        this.db
+          .collection(SSH_KEYS)
+          .where('owner_email', 'in', emails.slice(i, i + 30))
+          .get(),
+      );
       out.push(...snap.docs.map((d) => decode(d.data())));
     }
     return out;

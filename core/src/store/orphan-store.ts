@@ -1,4 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
+import { firestoreCall } from './firestore-calls.js';
 
 /** One marker per orphan instance (`<zone>.<name>`), kept while it has no workspace document. */
 export const ORPHANS = 'orphan_instances';
@@ -20,7 +21,7 @@ export class OrphanStore {
 
   /** Every marker; orphans are rare, so one query reads them all. */
   async allMarkers(): Promise<OrphanMarker[]> {
-    const snap = await this.db.collection(ORPHANS).get();
+    const snap = await firestoreCall(this.db, () => this.db.collection(ORPHANS).get());
     return snap.docs.map((d) => ({
       zone: String(d.get('zone')),
       name: String(d.get('name')),
@@ -30,11 +31,13 @@ export class OrphanStore {
 
   /** Remembers that instance `name` in `zone` was first seen orphaned at `firstSeenMs`. */
   async markFirstSeen(zone: string, name: string, firstSeenMs: number): Promise<void> {
-    await this.ref(zone, name).set({ first_seen_ms: firstSeenMs, name, zone });
+    await firestoreCall(this.db, () =>
+      this.ref(zone, name).set({ first_seen_ms: firstSeenMs, name, zone }),
+    );
   }
 
   /** Forgets an instance: it has a document again, is gone, or an admin deleted it. */
   async forget(zone: string, name: string): Promise<void> {
-    await this.ref(zone, name).delete();
+    await firestoreCall(this.db, () => this.ref(zone, name).delete());
   }
 }

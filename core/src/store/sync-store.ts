@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Firestore, Timestamp } from '@google-cloud/firestore';
 import type { SyncBlob } from '@workspace-hub/api';
 import { HubError } from '../errors.js';
+import { firestoreCall } from './firestore-calls.js';
 
 export const SYNC_BLOBS = 'sync_blobs';
 export const SYNC_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -23,7 +24,7 @@ export class SyncStore {
   }
 
   async get(ownerId: string, name: string): Promise<SyncBlob | null> {
-    const snap = await this.ref(ownerId, name).get();
+    const snap = await firestoreCall(this.db, () => this.ref(ownerId, name).get());
     return snap.exists ? decode(snap.data()!) : null;
   }
 
@@ -50,35 +51,39 @@ export class SyncStore {
         field: 'content',
       });
     const ref = this.ref(ownerId, name);
-    return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      const cur = snap.exists ? decode(snap.data()!) : null;
-      if (cur && opts.ifMatch !== cur.etag)
-        throw new HubError(
-          'precondition_failed',
-          opts.ifMatch
-            ? `${name} changed since you read it (now ${cur.etag}, from ${cur.device_id ?? 'another device'})`
-            : `${name} exists; send If-Match with its ETag to replace it`,
-          { current_etag: cur.etag },
-        );
-      if (!cur && opts.ifMatch && opts.ifMatch !== '*')
-        throw new HubError('precondition_failed', `${name} does not exist`);
-      const version = (cur?.version ?? 0) + 1;
-      const blob: SyncBlob = {
-        name,
-        content,
-        version,
-        etag: etagOf(version, content),
-        device_id: opts.deviceId ?? null,
-        updated_at: new Date().toISOString(),
-      };
-      tx.set(ref, { ...blob, owner_id: ownerId, updated_at: Timestamp.now() });
-      return blob;
-    });
+    return firestoreCall(this.db, () =>
+      this.db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const cur = snap.exists ? decode(snap.data()!) : null;
+        if (cur && opts.ifMatch !== cur.etag)
+          throw new HubError(
+            'precondition_failed',
+            opts.ifMatch
+              ? `${name} changed since you read it (now ${cur.etag}, from ${cur.device_id ?? 'another device'})`
+              : `${name} exists; send If-Match with its ETag to replace it`,
+            { current_etag: cur.etag },
+          );
+        if (!cur && opts.ifMatch && opts.ifMatch !== '*')
+          throw new HubError('precondition_failed', `${name} does not exist`);
+        const version = (cur?.version ?? 0) + 1;
+        const blob: SyncBlob = {
+          name,
+          content,
+          version,
+          etag: etagOf(version, content),
+          device_id: opts.deviceId ?? null,
+          updated_at: new Date().toISOString(),
+        };
+        tx.set(ref, { ...blob, owner_id: ownerId, updated_at: Timestamp.now() });
+        return blob;
+      }),
+    );
   }
 
   async list(ownerId: string): Promise<Omit<SyncBlob, 'content'>[]> {
-    const snap = await this.db.collection(SYNC_BLOBS).where('owner_id', '==', ownerId).get();
+    const snap = await firestoreCall(this.db, () =>
+      this.db.collection(SYNC_BLOBS).where('owner_id', '==', ownerId).get(),
+    );
     return snap.docs
       .map((d) => {
         const { content: _c, ...rest } = decode(d.data());

@@ -12,6 +12,7 @@ import { HubError } from '../errors.js';
 import { baseNameFromRepo } from '../names.js';
 import { agentTokenRef } from './agent-token-store.js';
 import { DELETED_WORKSPACES, type EventDraft, EventStore } from './event-store.js';
+import { firestoreCall } from './firestore-calls.js';
 import { decodeWorkspace, encodeWorkspace, UNNAMED } from './firestore-codec.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import {
@@ -133,6 +134,10 @@ export class WorkspaceStore {
     return this.db.collection(WORKSPACES).doc(id);
   }
 
+  private transaction<T>(update: (tx: Transaction) => Promise<T>): Promise<T> {
+    return firestoreCall(this.db, () => this.db.runTransaction(update, TRANSACTION_OPTIONS));
+  }
+
   /** The workspace; one from before names is named first (see nameUnnamed). */
   async get(id: string): Promise<Workspace | null> {
     const ws = (await this.getSnapshot(id))?.workspace ?? null;
@@ -146,18 +151,16 @@ export class WorkspaceStore {
    */
   async getByName(ownerId: string, name: string): Promise<Workspace | null> {
     const held = async () => {
-      const holder = await nameRef(this.db, ownerId, name).get();
+      const holder = await firestoreCall(this.db, () => nameRef(this.db, ownerId, name).get());
       if (!holder.exists) return null;
       const ws = await this.get(String(holder.get('workspace_id')));
       return ws && ws.owner_id === ownerId && ws.name === name ? ws : null;
     };
     const found = await held();
     if (found) return found;
-    const unnamed = await this.db
-      .collection(WORKSPACES)
-      .where('owner_id', '==', ownerId)
-      .select('name')
-      .get();
+    const unnamed = await firestoreCall(this.db, () =>
+      this.db.collection(WORKSPACES).where('owner_id', '==', ownerId).select('name').get(),
+    );
     const toName = unnamed.docs.filter((d) => d.get('name') === undefined);
     if (!toName.length) return null;
     await Promise.all(toName.map((d) => this.nameUnnamed(d.id)));
@@ -171,7 +174,7 @@ export class WorkspaceStore {
    * measures retention). Returns the workspace, or null if it is gone.
    */
   private async nameUnnamed(id: string): Promise<Workspace | null> {
-    return this.db.runTransaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const snap = await tx.get(this.ref(id));
       if (!snap.exists) return null;
       const ws = decodeWorkspace(snap.data()!);
@@ -186,7 +189,7 @@ export class WorkspaceStore {
       tx.update(this.ref(id), { name, version: named.version });
       reserveName(tx, this.db, named);
       return named;
-    }, TRANSACTION_OPTIONS);
+    });
   }
 
   /**
@@ -197,7 +200,7 @@ export class WorkspaceStore {
    */
   async rename(id: string, name: string): Promise<Workspace> {
     try {
-      return await this.db.runTransaction(async (tx) => {
+      return await this.transaction(async (tx) => {
         const snap = await tx.get(this.ref(id));
         if (!snap.exists) throw new HubError('not_found', `workspace ${id} not found`);
         const before = decodeWorkspace(snap.data()!);
@@ -218,7 +221,7 @@ export class WorkspaceStore {
         if (oldHolder === id) tx.delete(nameRef(this.db, before.owner_id, before.name));
         if (holder === null) reserveName(tx, this.db, after);
         return after;
-      }, TRANSACTION_OPTIONS);
+      });
     } catch (err) {
       if (isAlreadyExists(err)) throw nameTaken(name);
       throw err;
@@ -227,7 +230,7 @@ export class WorkspaceStore {
 
   /** The workspace with its update time, for a later `compareAndSet`. */
   async getSnapshot(id: string): Promise<WorkspaceSnapshot | null> {
-    const snap = await this.ref(id).get();
+    const snap = await firestoreCall(this.db, () => this.ref(id).get());
     return snap.exists
       ? { workspace: decodeWorkspace(snap.data()!), updateTime: snap.updateTime! }
       : null;
@@ -239,7 +242,9 @@ export class WorkspaceStore {
    */
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
-    const docs = await this.db.getAll(...ids.map((id) => this.ref(id)), { fieldMask: ['status'] });
+    const docs = await firestoreCall(this.db, () =>
+      this.db.getAll(...ids.map((id) => this.ref(id)), { fieldMask: ['status'] }),
+    );
     return new Set(docs.filter((d) => d.exists).map((d) => d.id));
   }
 
@@ -270,7 +275,7 @@ export class WorkspaceStore {
             createHash('sha256').update(`${ws.owner_id}\u0000${opts.idempotencyKey}`).digest('hex'),
           )
       : null;
-    return this.db.runTransaction(async (tx) => {
+    return this.transaction(async (tx) => {
       if (keyRef) {
         const key = await tx.get(keyRef);
         const expiresAt = key.get(IDEMPOTENCY_KEY_EXPIRY_FIELD) as Timestamp | undefined;
@@ -312,7 +317,7 @@ export class WorkspaceStore {
         });
       }
       return { workspace: named, created: true };
-    }, TRANSACTION_OPTIONS);
+    });
   }
 
   /**
@@ -324,7 +329,7 @@ export class WorkspaceStore {
     id: string,
     decide: (ws: Workspace, tx: Transaction) => Decision<T>,
   ): Promise<MutateResult<T>> {
-    const result = await this.db.runTransaction(async (tx) => {
+    const result = await this.transaction(async (tx) => {
       const snap = await tx.get(this.ref(id));
       if (!snap.exists) throw new HubError('not_found', `workspace ${id} not found`);
       const before = decodeWorkspace(snap.data()!);
@@ -368,7 +373,7 @@ export class WorkspaceStore {
       tx.set(this.ref(id), encodeWorkspace(after), {});
       if (event && this.events) this.events.writeIn(tx, id, before, after, event, now);
       return { before, after, written: true, value };
-    }, TRANSACTION_OPTIONS);
+    });
     if (result.written && result.after === null) await this.removeEventsOf(id);
     return result;
   }
@@ -381,7 +386,7 @@ export class WorkspaceStore {
     if (!this.events) return;
     try {
       while ((await this.events.deleteOf(id)) > 0);
-      await this.db.collection(DELETED_WORKSPACES).doc(id).delete();
+      await firestoreCall(this.db, () => this.db.collection(DELETED_WORKSPACES).doc(id).delete());
     } catch (err) {
       this.warn('events of a deleted workspace left for the cleanup sweep', {
         workspace_id: id,
@@ -414,7 +419,7 @@ export class WorkspaceStore {
       const cursor = decodePageToken(opts.pageToken);
       q = q.startAfter(Timestamp.fromDate(new Date(cursor.c)), cursor.i);
     }
-    const snap = await q.limit(opts.limit + 1).get();
+    const snap = await firestoreCall(this.db, () => q.limit(opts.limit + 1).get());
     const docs = snap.docs.slice(0, opts.limit);
     const workspaces = await Promise.all(
       docs.map(async (d) => {
@@ -450,7 +455,7 @@ export class WorkspaceStore {
       .orderBy(field)
       .orderBy(FieldPath.documentId());
     // One more than a page, so the last page is known without another query.
-    let pending = q.limit(pageSize + 1).get();
+    let pending = firestoreCall(this.db, () => q.limit(pageSize + 1).get());
     for (;;) {
       const snap = await pending;
       const docs = snap.docs.slice(0, pageSize);
@@ -458,10 +463,12 @@ export class WorkspaceStore {
       if (!docs.length) return;
       if (more) {
         const last = docs.at(-1)!;
-        pending = q
-          .startAfter(last.get(field), last.id)
-          .limit(pageSize + 1)
-          .get();
+        pending = firestoreCall(this.db, () =>
+          q
+            .startAfter(last.get(field), last.id)
+            .limit(pageSize + 1)
+            .get(),
+        );
         // Handled when awaited; this only keeps an abandoned prefetch from being reported.
         pending.catch(() => undefined);
       }
@@ -526,7 +533,7 @@ export class WorkspaceStore {
       }
     });
     try {
-      const written = await batch.commit();
+      const written = await firestoreCall(this.db, () => batch.commit());
       return writes.map(({ after }, k) => ({
         workspace: after,
         updateTime: written[resultIndex[k]!]!.writeTime,
@@ -601,12 +608,12 @@ export class WorkspaceStore {
         const batch = this.db.batch();
         batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
         this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
-        const [written] = await batch.commit();
+        const [written] = await firestoreCall(this.db, () => batch.commit());
         return { workspace: after, updateTime: written!.writeTime };
       }
-      const r = await this.ref(after.id).update(fields, {
-        lastUpdateTime: snap.updateTime,
-      });
+      const r = await firestoreCall(this.db, () =>
+        this.ref(after.id).update(fields, { lastUpdateTime: snap.updateTime }),
+      );
       return { workspace: after, updateTime: r.writeTime };
     } catch (err) {
       if (isPreconditionFailure(err)) return null;
