@@ -58,6 +58,7 @@ export async function recordAgentReady(
             actor: { kind: 'agent' },
             action: ws.operation ? actionOfOperation(ws.operation.kind) : 'reconcile',
             outcome: 'succeeded',
+            at: opts.now,
           },
   }));
   return r.written?.workspace ?? r.before;

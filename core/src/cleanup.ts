@@ -209,7 +209,10 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepS
           const { instanceExtras } = deps;
           if (instanceExtras && isInsertUnrecorded(ws)) {
             // The hub stopped between the document and the insert: make the insert.
-            const after = await finishInterruptedCreate({ ...deps, instanceExtras }, ws, { actor });
+            const after = await finishInterruptedCreate({ ...deps, instanceExtras }, ws, {
+              actor,
+              now,
+            });
             if (after.version !== ws.version) {
               summary.repaired++;
               return;

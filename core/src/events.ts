@@ -123,6 +123,13 @@ export function reconcileEvent(
       action: actionOfOperation(before.operation.kind),
       outcome: failed ? 'failed' : after?.status === before.status ? 'accepted' : 'succeeded',
       error,
+      at: now,
     };
-  return { actor: seen, action: 'reconcile', outcome: failed ? 'failed' : 'succeeded', error };
+  return {
+    actor: seen,
+    action: 'reconcile',
+    outcome: failed ? 'failed' : 'succeeded',
+    error,
+    at: now,
+  };
 }

@@ -113,7 +113,8 @@ export async function provisionWorkspace(
   body: CreateWorkspaceBody,
   opts: { idempotencyKey?: string; now?: Date; actor: Actor },
 ): Promise<{ workspace: Workspace; created: boolean }> {
-  const draft = newWorkspace(owner, body, deps.policy, opts.now ?? new Date());
+  const now = opts.now ?? new Date();
+  const draft = newWorkspace(owner, body, deps.policy, now);
   // The create names its device in its body.
   const actor: Actor =
     opts.actor.kind === 'user' && body.device_id && !opts.actor.device_id
@@ -124,14 +125,15 @@ export async function provisionWorkspace(
     maxPerOwner: deps.policy.maxWorkspacesPerUser,
     exactName: body.name !== undefined,
     event: {
-      actor: recordedActor(actor, draft, new Date()),
+      actor: recordedActor(actor, draft, now),
       action: 'create',
       outcome: 'accepted',
+      at: now,
     },
   });
   if (!created)
-    return { workspace: await finishInterruptedCreate(deps, workspace, { actor }), created };
-  return { workspace: await insertInstance(deps, workspace, actor), created };
+    return { workspace: await finishInterruptedCreate(deps, workspace, { actor, now }), created };
+  return { workspace: await insertInstance(deps, workspace, actor, now), created };
 }
 
 export type InsertDeps = Pick<ProvisionDeps, 'store' | 'driver' | 'instanceExtras'>;
@@ -149,11 +151,11 @@ export function isInsertUnrecorded(ws: Workspace): boolean {
 export async function finishInterruptedCreate(
   deps: InsertDeps,
   ws: Workspace,
-  opts: { actor: Actor },
+  opts: { actor: Actor; now: Date },
 ): Promise<Workspace> {
   if (!isInsertUnrecorded(ws)) return ws;
   if (await deps.driver.get(ws.zone, ws.instance_name)) return ws;
-  return insertInstance(deps, ws, opts.actor);
+  return insertInstance(deps, ws, opts.actor, opts.now);
 }
 
 /** The insert of a PROVISIONING workspace, recorded on its document; a refusal marks it ERROR. */
@@ -161,6 +163,7 @@ async function insertInstance(
   deps: InsertDeps,
   workspace: Workspace,
   actor: Actor,
+  now: Date,
 ): Promise<Workspace> {
   try {
     const extras = await deps.instanceExtras(workspace);
@@ -181,8 +184,9 @@ async function insertInstance(
     return recorded ?? (await deps.store.get(workspace.id)) ?? workspace;
   } catch (err) {
     await recordFailure(deps.store, workspace.id, workspace.version, err, {
-      actor: recordedActor(actor, workspace, new Date()),
+      actor: recordedActor(actor, workspace, now),
       action: 'create',
+      at: now,
     });
     throw err;
   }

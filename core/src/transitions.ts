@@ -27,10 +27,11 @@ export interface TransitionResult {
   accepted: boolean;
 }
 
-/** Who did what, for the events of one transition. */
+/** Who did what and when (the time the transition decided with), for its events. */
 export interface Attribution {
   actor: EventActor;
   action: EventDraft['action'];
+  at: Date;
 }
 
 function errorOf(err: unknown): { code: string; message: string } {
@@ -297,7 +298,7 @@ export async function requestTransition(
       throw new HubError('conflict', plan.reason, { current_status: ws.status });
     if (plan.kind !== 'claim') return { patch: null, value: { plan, by: null } };
     const actor = recordedActor(opts.actor, ws, now);
-    const by: Attribution = { actor, action: actionOfOperation(plan.call) };
+    const by: Attribution = { actor, action: actionOfOperation(plan.call), at: now };
     return {
       patch: claimPatch(plan, now, claimReason(action, actor, ws, now)),
       value: { plan, by },
@@ -354,7 +355,7 @@ export async function requestTransitions(
     const plan = opts.guard(ws);
     if (plan.kind !== 'claim') return [];
     const actor = recordedActor(opts.actor, ws, opts.now);
-    const by: Attribution = { actor, action: actionOfOperation(plan.call) };
+    const by: Attribution = { actor, action: actionOfOperation(plan.call), at: opts.now };
     return [{ snap, plan, by, reason: claimReason(action, actor, ws, opts.now) }];
   });
 
@@ -454,6 +455,7 @@ export async function finishInterruptedCall(
   const by: Attribution = {
     actor: recordedActor(opts.actor, ws, now),
     action: actionOfOperation(call),
+    at: now,
   };
   let result: DriverResult;
   try {

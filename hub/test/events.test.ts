@@ -119,10 +119,16 @@ describe('GET /workspaces/:id/events', () => {
   it('the idle sweep leaves a reason and an event with the idle time it measured', async () => {
     const id = await readyWorkspace(60);
     clock.advance(4 * 60 * MIN + 5 * MIN);
+    const sweepFrom = clock.now().getTime();
     expect((await sweep()).errors).toEqual([]);
+    const sweepTo = clock.now().getTime();
     const ws = (await hub.deps.store.get(id))!;
     expect(ws.status_reason).toBe('suspended after 4 h 5 min idle');
     const [latest] = (await events(id)).events;
+    // On the sweep's clock (the hub's, 4 h ahead here), the one it measured the idle time with.
+    const at = Date.parse(String(latest?.at));
+    expect(at).toBeGreaterThanOrEqual(sweepFrom);
+    expect(at).toBeLessThanOrEqual(sweepTo);
     expect(latest).toMatchObject({
       action: 'stop',
       outcome: 'accepted',
@@ -269,7 +275,11 @@ describe('GET /workspaces/:id/events', () => {
     expect(expired.length).toBeGreaterThan(0);
     expect((await events(id)).events).toEqual([]);
     await sweep();
-    // Only those: the sweep suspends the idle workspace too, and that event is its own.
+    // Only those: the sweep suspends the idle workspace too, and that event is its own, dated
+    // by the sweep's clock, so neither expired nor deleted.
     expect((await storedIds(id)).filter((e) => expired.includes(e))).toEqual([]);
+    expect((await events(id)).events).toMatchObject([
+      { actor: { kind: 'idle_sweep' }, action: 'stop', status_after: 'SUSPENDING' },
+    ]);
   });
 });

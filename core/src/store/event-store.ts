@@ -33,12 +33,17 @@ export const EVENT_EXPIRY_FIELD = 'expires_at';
 export const DELETED_WORKSPACES = 'deleted_workspaces';
 export { DEFAULT_EVENT_RETENTION_DAYS };
 
-/** What a state change records; the store adds when, the statuses and the reason. */
+/** What a state change records; the store adds the statuses and the reason. */
 export interface EventDraft {
   actor: EventActor;
   action: EventAction;
   outcome: EventOutcome;
   error?: { code: string; message: string } | null;
+  /**
+   * When: the time the change was decided with (a transition's or the sweep's `now`, the
+   * hub's clock), never read again at write time; the write's `updated_at` too.
+   */
+  at: Date;
 }
 
 export interface EventPage {
@@ -86,8 +91,8 @@ export class EventStore {
     before: Workspace | null,
     after: Workspace | null,
     draft: EventDraft,
-    at: Date,
   ): { ref: DocumentReference; data: Record<string, unknown> } {
+    const { at } = draft;
     const id = newEventId(at);
     const error = draft.error ?? null;
     return {
@@ -114,9 +119,8 @@ export class EventStore {
     before: Workspace | null,
     after: Workspace | null,
     draft: EventDraft,
-    at: Date,
   ): void {
-    const { ref, data } = this.entry(workspaceId, before, after, draft, at);
+    const { ref, data } = this.entry(workspaceId, before, after, draft);
     (commit as WriteBatch).create(ref, data);
   }
 

@@ -144,7 +144,12 @@ describe('WorkspaceStore', () => {
       snaps.map((snap, i) => ({
         snap,
         patch: { status: 'SUSPENDING', status_reason: `claim ${i}` },
-        event: { actor: { kind: 'idle_sweep' }, action: 'stop', outcome: 'accepted' },
+        event: {
+          actor: { kind: 'idle_sweep' },
+          action: 'stop',
+          outcome: 'accepted',
+          at: new Date(),
+        },
       })),
     );
     expect(results.map((r) => r?.workspace.id)).toEqual(made.map((ws) => ws.id));

@@ -303,8 +303,7 @@ export class WorkspaceStore {
       const named = { ...ws, name };
       tx.create(this.ref(ws.id), encodeWorkspace(named));
       reserveName(tx, this.db, named);
-      if (opts.event && this.events)
-        this.events.writeIn(tx, ws.id, null, named, opts.event, new Date());
+      if (opts.event && this.events) this.events.writeIn(tx, ws.id, null, named, opts.event);
       if (keyRef) {
         const now = Timestamp.now();
         tx.set(keyRef, {
@@ -335,7 +334,7 @@ export class WorkspaceStore {
       const before = decodeWorkspace(snap.data()!);
       const { mutation, value, event } = decide(before, tx);
       if (mutation === null) return { before, after: before, written: false, value };
-      const now = new Date();
+      const now = event?.at ?? new Date();
       if (mutation === 'delete') {
         // Read before any write, as a transaction requires: the name is freed
         // only if this workspace holds it.
@@ -371,7 +370,7 @@ export class WorkspaceStore {
       };
       if (before.name === UNNAMED) reserveName(tx, this.db, after);
       tx.set(this.ref(id), encodeWorkspace(after), {});
-      if (event && this.events) this.events.writeIn(tx, id, before, after, event, now);
+      if (event && this.events) this.events.writeIn(tx, id, before, after, event);
       return { before, after, written: true, value };
     });
     if (result.written && result.after === null) await this.removeEventsOf(id);
@@ -518,17 +517,17 @@ export class WorkspaceStore {
   private async commitChunk(
     chunk: readonly CompareAndSetItem[],
   ): Promise<Array<WorkspaceSnapshot | null>> {
-    const writes = chunk.map(({ snap, patch }) => this.next(snap, patch));
+    const writes = chunk.map(({ snap, patch, event }) => this.next(snap, patch, event?.at));
     const batch = this.db.batch();
     // The commit answers one result per write, events included: where each workspace's is.
     const resultIndex: number[] = [];
     let writeCount = 0;
     chunk.forEach(({ snap, event }, k) => {
-      const { after, fields, at } = writes[k]!;
+      const { after, fields } = writes[k]!;
       resultIndex.push(writeCount++);
       batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
       if (event && this.events) {
-        this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
+        this.events.writeIn(batch, after.id, snap.workspace, after, event);
         writeCount++;
       }
     });
@@ -548,19 +547,20 @@ export class WorkspaceStore {
 
   /**
    * The workspace after `patch`, and the fields to send: only what changed,
-   * since the update-time precondition already pins everything else.
+   * since the update-time precondition already pins everything else. `updated_at` is `at`,
+   * the time of the event the write records, if any.
    */
   private next(
     snap: WorkspaceSnapshot,
     patch: Partial<Workspace>,
-  ): { after: Workspace; fields: Record<string, unknown>; at: Date } {
-    const at = new Date();
+    at: Date = new Date(),
+  ): { after: Workspace; fields: Record<string, unknown> } {
     const changes = {
       ...patch,
       version: snap.workspace.version + 1,
       updated_at: at.toISOString(),
     };
-    return { after: { ...snap.workspace, ...changes }, fields: encodeWorkspace(changes), at };
+    return { after: { ...snap.workspace, ...changes }, fields: encodeWorkspace(changes) };
   }
 
   /**
@@ -602,12 +602,12 @@ export class WorkspaceStore {
     patch: Partial<Workspace>,
     event?: EventDraft,
   ): Promise<WorkspaceSnapshot | null> {
-    const { after, fields, at } = this.next(snap, patch);
+    const { after, fields } = this.next(snap, patch, event?.at);
     try {
       if (event && this.events) {
         const batch = this.db.batch();
         batch.update(this.ref(after.id), fields, { lastUpdateTime: snap.updateTime });
-        this.events.writeIn(batch, after.id, snap.workspace, after, event, at);
+        this.events.writeIn(batch, after.id, snap.workspace, after, event);
         const [written] = await firestoreCall(this.db, () => batch.commit());
         return { workspace: after, updateTime: written!.writeTime };
       }
