@@ -123,7 +123,18 @@ export async function startHub(
     const startedAt = Date.now();
     // Open sockets would hold the server open; the pages reconnect to another instance.
     (await terminals)?.closeAll();
-    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => {
+      // A request still under way (a download read slowly, a body still arriving) would hold
+      // close() open past Cloud Run's SIGKILL and leave Firestore no time: it gets half the
+      // budget, then its connection is cut (a download resumes with Range from another instance).
+      const cut = setTimeout(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }, SHUTDOWN_BUDGET_MS / 2);
+      server.close(() => {
+        clearTimeout(cut);
+        r();
+      });
+    });
     const { deps } = await loading;
     deps.agentLink.close();
     await deps.driver.close?.();
