@@ -66,7 +66,7 @@ export const ls: Command = {
 
 export const create: Command = {
   usage:
-    'create [--name NAME] [--repo URL] [--branch B] [--machine-type T] [--zone Z] [--idle-timeout MIN] [--no-wait]',
+    'create [--name NAME] [--repo URL] [--branch B] [--machine-type T] [--zone Z] [--disk-size GB] [--idle-timeout MIN] [--no-wait] [--timeout S]',
   summary: 'Create a workspace (named NAME, else after its repository) and wait until it is READY',
   options: {
     name: { type: 'string' },
@@ -132,7 +132,7 @@ function transition(
   summary: string,
 ): Command {
   return {
-    usage: `${action} WS [--no-wait]`,
+    usage: `${action} WS [--no-wait] [--timeout S]`,
     summary,
     options: waitOptions,
     async run({ flags, positionals }) {
@@ -164,7 +164,7 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export const rm: Command = {
-  usage: 'rm WS [--yes] [--no-wait]',
+  usage: 'rm WS [--yes] [--no-wait] [--timeout S]',
   summary: 'Delete a workspace and its disk',
   options: { yes: { type: 'boolean', short: 'y' }, ...waitOptions },
   async run({ flags, positionals }) {
