@@ -94,7 +94,9 @@ function fromHttpException(err: HTTPException): HubError | RequestRefused | null
 export function createApp(deps: HubDeps): OpenAPIHono<HubEnv> {
   const app = new OpenAPIHono<HubEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error, result.target);
+      // Hono calls the body's target `json`; a problem names it `body`, as for malformed JSON.
+      if (!result.success)
+        throw validationError(result.error, result.target === 'json' ? 'body' : result.target);
     },
   });
 

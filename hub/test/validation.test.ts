@@ -38,6 +38,8 @@ describe('bad input', () => {
     await expect400('POST', '/workspaces', 'zone', { zone: 'moon-1' });
     await expect400('POST', '/workspaces', 'zone', { zone: 'us-east1-b' }); // well-formed, not allowed here
     await expect400('POST', '/workspaces', 'body', '{not json');
+    await expect400('POST', '/workspaces', 'body', []);
+    await expect400('POST', '/workspaces', 'body', 'null');
     expect((await hub.call('GET', '/workspaces', { as: ALICE })).body.workspaces).toEqual([]);
     expect(hub.fake.calls.filter((c) => c.method === 'insert')).toEqual([]);
   });
