@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Workspace } from '@workspace-hub/api';
-import { startIapRelay } from '@workspace-hub/testing';
+import { freePort, startIapRelay } from '@workspace-hub/testing';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalHub, runWsh, startLocalHub, WSH_MAIN } from '../../test/local-hub.js';
@@ -53,6 +53,32 @@ describe('wsh errors', () => {
     const r = await runWsh(['ls'], { configDir: join(dir, 'nowhere'), hub: '' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('wsh login');
+  });
+
+  it('tells a user with no identity on a local hub to give an email, not to sign in to Google', async () => {
+    const r = await runWsh(['ls'], {
+      configDir: join(dir, 'no-identity'),
+      hub: hub.url,
+      env: {
+        WSH_DEV_EMAIL: '',
+        GOOGLE_APPLICATION_CREDENTIALS: '',
+        CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('set WSH_DEV_EMAIL');
+    expect(r.stderr).not.toContain('gcloud');
+    // A hub that does not say it takes dev identities (here: none answers) still gets Google's.
+    const elsewhere = await runWsh(['ls'], {
+      configDir: join(dir, 'no-identity'),
+      hub: `http://127.0.0.1:${await freePort()}`,
+      env: {
+        WSH_DEV_EMAIL: '',
+        GOOGLE_APPLICATION_CREDENTIALS: '',
+        CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
+      },
+    });
+    expect(elsewhere.stderr).toContain('gcloud auth login');
   });
 
   it('refuses to delete without a terminal unless --yes', async () => {

@@ -66,11 +66,28 @@ function transportOf(devIdentity: boolean): 'direct' | 'iap' {
   return devIdentity ? 'direct' : 'iap';
 }
 
+/**
+ * A Google ID token for the hub; when there is none and the hub takes dev identities (its
+ * `/health` says `auth: dev`, as `npm start`'s does), a failure that says how to give one,
+ * not how to sign in to Google.
+ */
+function googleTokenOrDevHint(url: string): TokenProvider {
+  const google = googleIdTokenProvider(url);
+  return () =>
+    google().catch(async (err: unknown) => {
+      const health = await new HubClient({ url, token: async () => '' }).health().catch(() => null);
+      if (health?.auth !== 'dev') throw err;
+      throw new CliError(
+        `${url} is a local hub: it takes any email as your identity: set WSH_DEV_EMAIL or run \`wsh login --hub ${url} --dev EMAIL\``,
+      );
+    });
+}
+
 export function createContext(flags: GlobalFlags): CliContext {
   const config = new CliConfig();
   const { name, entry } = resolveHub(config, flags.hub);
   const devEmail = clientEnv().WSH_DEV_EMAIL || entry.dev_email;
-  const token = devEmail ? devTokenProvider(devEmail) : googleIdTokenProvider(entry.url);
+  const token = devEmail ? devTokenProvider(devEmail) : googleTokenOrDevHint(entry.url);
   const deviceId = config.deviceId();
   return {
     config,

@@ -101,7 +101,8 @@ describe('wsh doctor on a local hub', () => {
     const s = steps(r.stdout);
     expect(s.credentials).toMatchObject({
       status: 'fail',
-      detail: expect.stringContaining('no Google credentials'),
+      // A local hub: the email it takes, not Google's sign-in (the hint covers both).
+      detail: expect.stringContaining('set WSH_DEV_EMAIL'),
       hint: expect.stringContaining('gcloud auth login'),
     });
     expect(s.hub).toMatchObject({ status: 'skip', detail: 'needs credentials' });
