@@ -297,6 +297,19 @@ describe('wsh ssh and tunnel', () => {
     expect(r.stderr).toContain('READY');
   });
 
+  it('refuses a session name the agent cannot take, before resuming anything', async () => {
+    const stopped = await wsh(['stop', ws.id, '--json']);
+    expect(JSON.parse(stopped.stdout).status).toBe('SUSPENDED');
+    const r = await wsh(['ssh', ws.id, 'my session']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'wsh: session my session: letters, digits, dot, dash and underscore, at most 64',
+    );
+    const after = await wsh(['status', ws.id, '--json']);
+    expect(JSON.parse(after.stdout).workspace.status).toBe('SUSPENDED');
+    expect((await wsh(['start', ws.id])).code).toBe(0);
+  });
+
   it('passes the remote exit status through', async () => {
     // Like ssh, the words after -- form one command line for the remote shell.
     const r = await wsh(['ssh', ws.id, '--', 'sh', '-c', "'exit 7'"]);

@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { TerminalSessionName } from '@workspace-hub/api';
 import { listenIapTunnel, pipeStdio } from '../../iap-tunnel/index.js';
 import { createContext } from '../context.js';
 import { ensureDeviceKeyRegistered } from '../device-key.js';
@@ -48,6 +49,11 @@ export const ssh: Command = {
   async run({ flags, positionals, rest }) {
     const ctx = createContext(flags);
     const [wsArg, session] = positionals;
+    // Checked here, before a suspended workspace is resumed for it: the agent would hand a
+    // name it cannot take (`my session`) to the shell as a command.
+    const name = session === undefined ? null : TerminalSessionName.safeParse(session);
+    if (name && !name.success)
+      throw new CliError(`session ${session}: ${name.error.issues[0]?.message}`);
     const target = await prepareSsh(ctx, wsArg);
     const args = sshArgs(target);
     if (rest.length) args.push('--', target.alias, ...rest);
