@@ -72,6 +72,7 @@ describe('parseCommand', () => {
   it('recognises the agent commands and leaves everything else to the shell', () => {
     expect(parseCommand('attach')).toEqual({ kind: 'attach', name: 'main' });
     expect(parseCommand('attach build')).toEqual({ kind: 'attach', name: 'build' });
+    expect(parseCommand('attach my build')).toEqual({ kind: 'attach', name: 'my build' });
     expect(parseCommand('sessions --json')).toEqual({ kind: 'sessions', json: true });
     expect(parseCommand('kill build')).toEqual({ kind: 'kill', name: 'build' });
     expect(parseCommand('kill 1234')).toEqual({ kind: 'exec', command: 'kill 1234' });

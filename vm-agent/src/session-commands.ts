@@ -13,7 +13,8 @@ export type AgentCommand =
  */
 export function parseCommand(command: string): AgentCommand {
   const argv = command.trim().split(/\s+/);
-  if (argv[0] === 'attach' && argv.length <= 2) return { kind: 'attach', name: argv[1] ?? 'main' };
+  // Every `attach …` is ours: a name with spaces is refused by name, not run by the shell.
+  if (argv[0] === 'attach') return { kind: 'attach', name: argv.slice(1).join(' ') || 'main' };
   if (argv[0] === 'sessions' && argv.length === 1) return { kind: 'sessions', json: false };
   if (argv[0] === 'sessions' && argv.length === 2 && argv[1] === '--json')
     return { kind: 'sessions', json: true };

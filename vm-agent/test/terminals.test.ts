@@ -157,6 +157,12 @@ describe('persistent terminals', () => {
     expect(missing.stderr).toContain('no session named doomed');
   });
 
+  it('says which session names it takes when `attach` gets one it cannot, not the shell', async () => {
+    const r = await ssh(agent, phone, ['attach', 'my', 'session']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid session name: my session (letters, digits, . _ -)');
+  });
+
   it('delivers a large paste to the program intact and in order', async () => {
     const lines = Array.from(
       { length: 4096 },
