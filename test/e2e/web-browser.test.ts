@@ -228,6 +228,9 @@ describe('the web page against npm start', () => {
     const state = page.locator('.terminal-state');
     await expect.poll(() => state.textContent()).toMatch(/^Provisioning… \(\d+ s\)$/);
     await state.locator('progress').waitFor({ timeout: 10_000 });
+    const panel = page.getByRole('complementary', { name: 'Files' });
+    const notReady = panel.getByText(/its files can be reached once it is READY/);
+    await notReady.waitFor({ timeout: 10_000 });
     for (const pid of agents) process.kill(pid, 'SIGCONT');
     await state.waitFor({ state: 'hidden', timeout: 30_000 });
     await expect
@@ -241,7 +244,8 @@ describe('the web page against npm start', () => {
         { timeout: 30_000 },
       )
       .toBe('READY');
-    const panel = page.getByRole('complementary', { name: 'Files' });
+    // The panel lists the home by itself once the workspace is ready, and its notice goes.
+    await notReady.waitFor({ state: 'hidden', timeout: 10_000 });
 
     // 20 MiB: the panel sends it as three chunks (Cloud Run's request limit), each with progress.
     const data = randomBytes(20 * 1024 * 1024);

@@ -26,6 +26,8 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
   let retry: ReturnType<typeof setTimeout> | undefined;
   const uploads = new Set<AbortController>();
   const notice = noticeArea();
+  /** The notice shows the listing's own failure (not ready yet): a listing that works clears it. */
+  let listingFailed = false;
   const transfers = transferList();
   const crumbs = h('nav', { class: 'files-crumbs', 'aria-label': 'Folder' });
   const table = h('table', { class: 'files-table' });
@@ -77,6 +79,7 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
       await work();
     } catch (err) {
       notice.error(err);
+      listingFailed = false;
     }
     await refresh();
   };
@@ -86,6 +89,8 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
     try {
       const listing = await filesApi.list(workspaceId, cwd);
       if (disposed) return;
+      if (listingFailed) notice.clear();
+      listingFailed = false;
       renderCrumbs();
       renderEntries(listing.entries, listing.truncated);
     } catch (err) {
@@ -96,6 +101,7 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
         return refresh();
       }
       notice.error(err);
+      listingFailed = true;
       show(table);
       // Not ready yet (starting, resuming) or the agent briefly away: look again by itself.
       if (err instanceof HubProblem && RETRIED.has(err.code)) retry = setTimeout(refresh, 3000);
