@@ -210,6 +210,24 @@ describe('the web page against npm start', () => {
     expect(cspViolations).toEqual([]);
   }, 90_000);
 
+  it('creates a workspace with the name typed in the form, and shows a refusal below the form, across it', async () => {
+    const page = await signedIn('named@example.com');
+    const form = page.getByRole('form', { name: 'New workspace' });
+    await form.getByLabel('Name').fill('my-api');
+    await form.getByRole('button', { name: 'Create workspace' }).click();
+    const rows = page.locator('tr[data-workspace-id]');
+    await rows.first().waitFor();
+    expect(await rows.first().textContent()).toContain('my-api');
+    // The same name again is the hub's 409, told under the fields rather than beside one.
+    await form.getByLabel('Name').fill('my-api');
+    await form.getByRole('button', { name: 'Create workspace' }).click();
+    const refusal = form.getByRole('alert');
+    await expect.poll(() => refusal.textContent()).toContain('my-api is already the name');
+    const [formBox, refusalBox] = [await form.boundingBox(), await refusal.boundingBox()];
+    expect(refusalBox!.width).toBeGreaterThan(formBox!.width * 0.9);
+    expect(await rows.count()).toBe(1);
+  });
+
   it('shows a workspace being provisioned with its progress, then uploads a file from the files panel and downloads it back with the same checksum', async () => {
     const page = await signedIn('files@example.com');
     const auth = { authorization: 'Bearer dev:files@example.com' };

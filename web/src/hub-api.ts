@@ -52,6 +52,7 @@ export async function call<T>(
 
 /** What `POST /workspaces` accepts from the page. */
 export interface CreateRequest {
+  name?: string;
   repo?: string;
   branch?: string;
   machine_type?: string;

@@ -24,6 +24,7 @@ export function createForm(
   settings: HubSettings,
   created: (w: Workspace) => void,
 ): HTMLFormElement {
+  const name = h('input', { name: 'name', placeholder: 'from the repository' });
   const repo = h('input', { name: 'repo', placeholder: 'https://github.com/you/project.git' });
   const branch = h('input', { name: 'branch', placeholder: 'main' });
   const machine = settings.machine_types.length
@@ -43,6 +44,7 @@ export function createForm(
   const form = h(
     'form',
     { class: 'create-form', 'aria-label': 'New workspace' },
+    field('Name', name),
     field('Repository', repo),
     field('Branch', branch),
     field('Machine type', machine),
@@ -54,6 +56,7 @@ export function createForm(
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const req: CreateRequest = {
+      ...(name.value.trim() ? { name: name.value.trim() } : {}),
       ...(repo.value.trim() ? { repo: repo.value.trim() } : {}),
       ...(branch.value.trim() ? { branch: branch.value.trim() } : {}),
       machine_type: machine.value,
