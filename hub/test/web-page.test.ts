@@ -78,10 +78,19 @@ describe('the web page at /', () => {
     expect((await hub.call('GET', '/index.html')).status).toBe(404);
   });
 
-  it('says the page is not built when web/dist is missing', async () => {
+  it('says the page is not built when web/dist is missing, and serves it once built', async () => {
     const r = await unbuilt.call('GET', '/');
     expect(r.status).toBe(404);
     expect(r.body.detail).toContain('npm run build');
+    // `npm run build` while the hub runs: a reload shows the page, no restart needed.
+    const built = join(dir, 'missing');
+    mkdirSync(join(built, 'assets'), { recursive: true });
+    writeFileSync(join(built, 'index.html'), INDEX);
+    writeFileSync(join(built, 'assets', 'app-ABC123.js'), SCRIPT);
+    const page = await unbuilt.call('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toBe(INDEX);
+    expect((await unbuilt.call('GET', '/assets/app-ABC123.js')).status).toBe(200);
   });
 });
 

@@ -121,8 +121,11 @@ function respond(c: Context<HubEnv>, file: PageFile): Response {
  * authenticates every request. The page routes in the URL's fragment, so no other path is its.
  */
 export function registerWebPage(app: OpenAPIHono<HubEnv>, dir: string): void {
-  const files = loadPage(dir);
+  let files = loadPage(dir);
   const serve = (c: Context<HubEnv>) => {
+    // Not built when the hub started (local mode before `npm run build`): looked for again, so
+    // building is enough, without a restart. The image always holds the page.
+    if (files.size === 0) files = loadPage(dir);
     const file = files.get(c.req.path);
     if (file) return respond(c, file);
     if (files.size === 0 && c.req.path === '/')
