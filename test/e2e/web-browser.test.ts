@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type NpmStartHub, startNpmStart } from '@workspace-hub/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Dialog, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentProcessesUnder, runWsh } from '../../client/test/local-hub.js';
 import { wshTerminal } from './wsh-terminal.js';
@@ -133,10 +133,19 @@ describe('the web page against npm start', () => {
     await page.keyboard.type('echo web-$((6*7))\n');
     await seeOnScreen(page, 'web-42');
 
-    // A second session, then back to main: each keeps its own screen.
-    page.once('dialog', (d) => d.accept('build'));
+    // A second session, then back to main: each keeps its own screen. A name the agent
+    // cannot take is asked for again, saying why.
+    const answers = ['my build', 'build'];
+    const asked: string[] = [];
+    const answer = (d: Dialog) => {
+      asked.push(d.message());
+      void d.accept(answers.shift());
+      if (!answers.length) page.off('dialog', answer);
+    };
+    page.on('dialog', answer);
     await page.getByRole('button', { name: '+ New session' }).click();
     await page.locator('[data-session="build"][aria-current="true"]').waitFor();
+    expect(asked[1]).toContain('"my build" is not a session name');
     await page.locator('.terminal-screen').click();
     await page.keyboard.type('echo in-build\n');
     await seeOnScreen(page, 'in-build');

@@ -8,8 +8,14 @@ export function sessionsBar(on: { attach(name: string): void }): {
 } {
   const el = h('nav', { class: 'sessions', 'aria-label': 'Sessions' });
   const newSession = () => {
-    const name = prompt('Name of the new session (letters, digits, . _ -)');
-    if (name && /^[A-Za-z0-9._-]{1,64}$/.test(name)) on.attach(name);
+    let question = 'Name of the new session (letters, digits, . _ -)';
+    // A name the agent cannot take is asked again, saying why, not dropped without a word.
+    for (;;) {
+      const name = prompt(question);
+      if (!name) return;
+      if (/^[A-Za-z0-9._-]{1,64}$/.test(name)) return on.attach(name);
+      question = `"${name}" is not a session name: use letters, digits, . _ - (at most 64)`;
+    }
   };
   return {
     el,
