@@ -15,6 +15,18 @@ describe('README', () => {
     for (const folder of workspaces) expect(readme, folder).toContain(`| \`${folder}/\``);
   });
 
+  it('has each package say how to run its tests', () => {
+    const { workspaces } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      workspaces: string[];
+    };
+    for (const folder of workspaces) {
+      const own = readFileSync(join(ROOT, folder, 'README.md'), 'utf8');
+      expect(own, `${folder}/README.md`).toMatch(
+        new RegExp(`npx vitest run [^\\n\`]*\\b${folder.split('/')[0]}\\b`),
+      );
+    }
+  });
+
   it('names every benchmark there is', () => {
     const line = readme.split('\n').find((l) => l.includes('bench/<name>/run.ts')) ?? '';
     const benches = readdirSync(join(ROOT, 'bench'), { withFileTypes: true })
