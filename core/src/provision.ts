@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CreateWorkspaceBody, Workspace } from '@workspace-hub/api';
 import type { Actor } from './actor.js';
 import type { ComputeDriver, InstanceSpec } from './compute/driver.js';
@@ -122,6 +123,8 @@ export async function provisionWorkspace(
       : opts.actor;
   const { workspace, created } = await deps.store.create(draft, {
     idempotencyKey: opts.idempotencyKey,
+    // The parsed body: its keys in the schema's order, so the same request gives the same digest.
+    requestDigest: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
     maxPerOwner: deps.policy.maxWorkspacesPerUser,
     exactName: body.name !== undefined,
     event: {

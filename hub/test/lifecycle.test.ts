@@ -108,6 +108,14 @@ describe('workspace lifecycle', () => {
     expect(
       hub.fake.calls.filter((x) => x.method === 'insert' && x.instance === a.body.id),
     ).toHaveLength(1);
+    // The same key with another request is refused, not answered with the first workspace.
+    const other = await hub.call('POST', '/workspaces', {
+      as: ALICE,
+      body: { repo: 'another' },
+      headers,
+    });
+    expect(other.status).toBe(400);
+    expect(other.body).toMatchObject({ code: 'invalid_argument', field: 'idempotency-key' });
   });
 
   it('stops instead of suspending when GCE refuses suspend, and says why', async () => {

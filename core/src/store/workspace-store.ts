@@ -69,6 +69,11 @@ export interface CreateOptions {
   /** Same owner + key returns the first workspace instead of creating one. */
   idempotencyKey?: string;
   /**
+   * What the request asked for (a digest of its body), kept with the key: the same key with
+   * another request is refused, not answered with the first one's workspace.
+   */
+  requestDigest?: string;
+  /**
    * `ws.name` is what the owner asked for: taken is a 409. Otherwise it is a
    * base made unique (`my-app-2`).
    */
@@ -280,6 +285,13 @@ export class WorkspaceStore {
         const key = await tx.get(keyRef);
         const expiresAt = key.get(IDEMPOTENCY_KEY_EXPIRY_FIELD) as Timestamp | undefined;
         if (key.exists && (!expiresAt || expiresAt.toMillis() > Date.now())) {
+          const digest = key.get('request_digest') as string | undefined;
+          if (digest && opts.requestDigest && digest !== opts.requestDigest)
+            throw new HubError(
+              'invalid_argument',
+              'idempotency-key: already used for a create with another body; send a new key',
+              { field: 'idempotency-key' },
+            );
           const existing = await tx.get(this.ref(key.data()!.workspace_id as string));
           if (existing.exists)
             return { workspace: decodeWorkspace(existing.data()!), created: false };
@@ -309,6 +321,7 @@ export class WorkspaceStore {
         tx.set(keyRef, {
           workspace_id: ws.id,
           owner_id: ws.owner_id,
+          ...(opts.requestDigest ? { request_digest: opts.requestDigest } : {}),
           created_at: now,
           [IDEMPOTENCY_KEY_EXPIRY_FIELD]: Timestamp.fromMillis(
             now.toMillis() + IDEMPOTENCY_KEY_TTL_MS,

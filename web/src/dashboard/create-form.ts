@@ -39,8 +39,10 @@ export function createForm(
   });
   const problem = h('p', { class: 'notice error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create workspace');
-  // Kept across retries of the same form: the hub then returns the first workspace.
-  let idempotencyKey = crypto.randomUUID();
+  // Kept while the same request is retried: the hub then returns the first workspace. A
+  // changed form is another request, with a key of its own (the hub refuses a reused one).
+  let idempotencyKey = '';
+  let keyFor: string | null = null;
   const form = h(
     'form',
     { class: 'create-form', 'aria-label': 'New workspace' },
@@ -63,12 +65,17 @@ export function createForm(
       zone: zone.value,
       ...(idle.value ? { idle_timeout_minutes: Number(idle.value) } : {}),
     };
+    const request = JSON.stringify(req);
+    if (request !== keyFor) {
+      idempotencyKey = crypto.randomUUID();
+      keyFor = request;
+    }
     submit.disabled = true;
     submit.textContent = 'Creating…';
     problem.hidden = true;
     try {
       const w = await hub.create(req, idempotencyKey);
-      idempotencyKey = crypto.randomUUID();
+      keyFor = null;
       form.reset();
       created(w);
     } catch (err) {
