@@ -66,8 +66,9 @@ async function main() {
       '',
       'Quick start (another terminal):',
       `  export WSH_HUB=${url} WSH_DEV_EMAIL=you@example.com`,
-      '  npx wsh create                 # waits until READY',
-      '  npx wsh ssh <workspace-id>     # persistent terminal "main"; Ctrl-C here stops everything',
+      '  npx wsh create                 # waits until READY, prints its name and id',
+      '  npx wsh ssh <workspace>        # its persistent terminal "main" (leave with ~.)',
+      'Ctrl-C in this terminal stops the hub, its workspaces and the emulator.',
       '',
     ].join('\n'),
   );

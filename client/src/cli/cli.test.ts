@@ -33,6 +33,15 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+describe("npm start's quick start", () => {
+  it('names the workspace as `wsh create` prints it, and says apart what Ctrl-C stops', async () => {
+    const logs = hub.logs();
+    expect(logs).toContain('npx wsh ssh <workspace> ');
+    expect(logs).toMatch(/^Ctrl-C in this terminal stops the hub/m);
+    expect((await wsh(['ssh', ws.name, '--', 'echo', 'by-name'])).stdout.trim()).toBe('by-name');
+  });
+});
+
 describe('wsh errors', () => {
   it('fails with one line naming the field, and a JSON error with --json', async () => {
     const bad = await wsh(['create', '--zone', 'moon', '--no-wait']);
