@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasControlCharacter, isGitBranchName } from './git-names.js';
+import { carriesCredentials, hasControlCharacter, isGitBranchName } from './git-names.js';
 import { AuthMode } from './hub-settings.js';
 import { DeviceId, ResourceName } from './ids.js';
 import { WorkspaceName } from './names.js';
@@ -12,6 +12,11 @@ export const CreateWorkspaceBody = z.strictObject({
     .string()
     .max(2048)
     .refine((s) => !hasControlCharacter(s), 'must not contain control characters')
+    // The URL is kept in the workspace's record, listed, and passed to the VM in its metadata.
+    .refine(
+      (s) => !carriesCredentials(s),
+      'must not carry credentials (a token or password in the URL): give the VM a Secret Manager secret instead (HUB_WORKSPACE_SECRET_NAMES)',
+    )
     .optional(),
   branch: z
     .string()

@@ -17,3 +17,13 @@ export function isGitBranchName(name: string): boolean {
   if (name === '@' || /^[-/]/.test(name) || /[/.]$/.test(name)) return false;
   return name.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));
 }
+
+/**
+ * Whether a repository URL carries credentials: any user part of an http(s) URL (a token or a
+ * password, as in `https://TOKEN@github.com/...`), or `user:password@` in any other URL.
+ * `git@host:path` and `ssh://git@host/path` name a user, not a secret.
+ */
+export function carriesCredentials(repo: string): boolean {
+  if (/^(https?|ftps?):\/\/[^/?#]*@/i.test(repo)) return true;
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*:[^/?#@]*@/i.test(repo);
+}

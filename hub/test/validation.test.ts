@@ -44,6 +44,28 @@ describe('bad input', () => {
     expect(hub.fake.calls.filter((c) => c.method === 'insert')).toEqual([]);
   });
 
+  it('refuses a repository URL that carries a token or password, and stores nothing of it', async () => {
+    for (const repo of [
+      'https://ghp_abcdef0123456789@github.com/acme/app.git',
+      'https://x-access-token:ghs_secret@github.com/acme/app.git',
+      'HTTP://user:pass@git.example.com/app',
+      'ssh://git:hunter2@git.example.com/app.git',
+    ]) {
+      const r = await hub.call('POST', '/workspaces', { as: ALICE, body: { repo } });
+      expect(r.status).toBe(400);
+      expect(r.body).toMatchObject({ code: 'invalid_argument', field: 'repo' });
+      // The refusal does not echo the credential back.
+      expect(JSON.stringify(r.body)).not.toMatch(/ghp_|ghs_secret|hunter2|:pass@/);
+    }
+    expect((await hub.call('GET', '/workspaces', { as: ALICE })).body.workspaces).toEqual([]);
+    expect(hub.logs.join('\n')).not.toMatch(/ghp_|ghs_secret|hunter2|:pass@/);
+    // A user name alone is not a secret: git's ssh forms stay accepted.
+    for (const repo of ['git@github.com:acme/app.git', 'ssh://git@github.com/acme/app.git']) {
+      const r = await hub.call('POST', '/workspaces', { as: 'carol@example.com', body: { repo } });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+    }
+  });
+
   it('rejects unknown fields by name', async () => {
     await expect400('POST', '/workspaces', 'owner_id', { owner_id: 'someone-else' });
     await expect400('POST', '/workspaces/ws-aaaaaaaaaa/extend', 'extra', { minutes: 5, extra: 1 });
