@@ -43,14 +43,29 @@ describe("npm start's quick start", () => {
 });
 
 describe('wsh errors', () => {
-  it('fails with one line naming the field, and a JSON error with --json', async () => {
+  it('fails with one line naming the flag, and a JSON error with --json', async () => {
     const bad = await wsh(['create', '--zone', 'moon', '--no-wait']);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/^wsh: zone: /);
+    expect(bad.stderr).toMatch(/^wsh: --zone: must be a zone like/);
     const json = await wsh(['status', 'ws-aaaaaaaaaa', '--json']);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'not_found', status: 404 });
+  });
+
+  it("names the flag the user typed, not the API's field, keeping the hub's reason", async () => {
+    const human = await wsh(['create', '--idle-timeout', '1', '--no-wait']);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(/^wsh: --idle-timeout: .*5/);
+    expect(human.stderr).not.toContain('idle_timeout_minutes');
+    // Scripts read the hub's own words: the field as the API names it.
+    const json = await wsh(['create', '--idle-timeout', '1', '--no-wait', '--json']);
+    expect(JSON.parse(json.stdout).error).toMatchObject({
+      code: 'invalid_argument',
+      status: 400,
+      field: 'idle_timeout_minutes',
+      message: expect.stringMatching(/^idle_timeout_minutes: /),
+    });
   });
 
   it('rejects unknown options and commands with exit 2', async () => {

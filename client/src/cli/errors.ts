@@ -12,10 +12,24 @@ export class CliError extends Error {
   }
 }
 
-/** The one line a failure is reported with, its stable code and the exit status. */
-export function reasonOf(err: unknown): { message: string; code: string; exit: number } {
+/**
+ * The one line a failure is reported with, its stable code and the exit status.
+ * `flagOf` names the flag the user typed for a request field: a 400 naming that
+ * field then names the flag instead, keeping the hub's reason.
+ */
+export function reasonOf(
+  err: unknown,
+  flagOf: (field: string) => string | undefined = () => undefined,
+): { message: string; code: string; exit: number } {
   if (err instanceof CliError) return { message: err.message, code: 'cli', exit: err.exitCode };
   if (err instanceof HubApiError) {
+    const flag = err.status === 400 && err.field ? flagOf(err.field) : undefined;
+    if (flag) {
+      const reason = err.detail.startsWith(`${err.field}: `)
+        ? err.detail.slice(`${err.field}: `.length)
+        : err.detail;
+      return { message: `--${flag}: ${reason}`, code: err.code, exit: 1 };
+    }
     const field = err.field && !err.detail.includes(err.field) ? ` (${err.field})` : '';
     return { message: `${err.detail}${field}`, code: err.code, exit: 1 };
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { HubApiError } from '../sdk/errors.js';
-import type { Command, OptionSpec } from './commands/types.js';
+import { type Command, flagOfField, type OptionSpec } from './commands/types.js';
 import { CliError, reasonOf } from './errors.js';
 import { table } from './output.js';
 
@@ -48,6 +48,9 @@ async function help(): Promise<string> {
   ].join('\n');
 }
 
+/** The command being run, whose flags name the request fields a refusal may point at. */
+let running: Command | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) throw new CliError(`unknown command: ${name} (see wsh --help)`, 2);
   const command = await load();
+  running = command;
   const parsed = parseArgs({
     args,
     options: { ...globalOptions, ...command.options },
@@ -84,10 +88,12 @@ process.on('warning', (w) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  const { message, code, exit } = reasonOf(err);
+  // The JSON error keeps the hub's own words (its field names); a person is told the flag.
+  const { message: detail, code, exit } = reasonOf(err);
+  const { message } = reasonOf(err, (field) => flagOfField(running?.options, field));
   if (process.argv.includes('--json'))
     process.stdout.write(
-      `${JSON.stringify({ error: { code, message, ...(err instanceof HubApiError ? { status: err.status, field: err.field, current_status: err.currentStatus } : {}) } })}\n`,
+      `${JSON.stringify({ error: { code, message: detail, ...(err instanceof HubApiError ? { status: err.status, field: err.field, current_status: err.currentStatus } : {}) } })}\n`,
     );
   process.stderr.write(`wsh: ${message}\n`);
   process.exitCode = exit;

@@ -1,6 +1,21 @@
 import type { ParseArgsConfig } from 'node:util';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+type ParseArgsOption = NonNullable<ParseArgsConfig['options']>[string];
+
+export interface OptionDescriptor extends ParseArgsOption {
+  /**
+   * The request-body field this flag's value is sent as: a hub refusal naming
+   * that field is reported to the user as this flag, which is what they typed.
+   */
+  field?: string;
+}
+
+export type OptionSpec = Record<string, OptionDescriptor>;
+
+/** The flag (without `--`) that `options` declares as sending `field`, if any. */
+export function flagOfField(options: OptionSpec | undefined, field: string): string | undefined {
+  return Object.entries(options ?? {}).find(([, o]) => o.field === field)?.[0];
+}
 export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface CommandInput {

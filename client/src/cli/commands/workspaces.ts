@@ -69,13 +69,13 @@ export const create: Command = {
     'create [--name NAME] [--repo URL] [--branch B] [--machine-type T] [--zone Z] [--disk-size GB] [--idle-timeout MIN] [--no-wait] [--timeout S]',
   summary: 'Create a workspace (named NAME, else after its repository) and wait until it is READY',
   options: {
-    name: { type: 'string' },
-    repo: { type: 'string' },
-    branch: { type: 'string' },
-    'machine-type': { type: 'string' },
-    zone: { type: 'string' },
-    'disk-size': { type: 'string' },
-    'idle-timeout': { type: 'string' },
+    name: { type: 'string', field: 'name' },
+    repo: { type: 'string', field: 'repo' },
+    branch: { type: 'string', field: 'branch' },
+    'machine-type': { type: 'string', field: 'machine_type' },
+    zone: { type: 'string', field: 'zone' },
+    'disk-size': { type: 'string', field: 'disk_size_gb' },
+    'idle-timeout': { type: 'string', field: 'idle_timeout_minutes' },
     ...waitOptions,
   },
   async run({ flags }) {
@@ -205,7 +205,7 @@ export const rename: Command = {
 export const extend: Command = {
   usage: 'extend [WS] --minutes N',
   summary: 'Push the idle deadline out',
-  options: { minutes: { type: 'string' } },
+  options: { minutes: { type: 'string', field: 'minutes' } },
   async run({ flags, positionals }) {
     const ctx = createContext(flags);
     const minutes = int(flags, 'minutes');
