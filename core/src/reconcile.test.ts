@@ -1,6 +1,7 @@
 import type { Workspace, WorkspaceStatus } from '@workspace-hub/api';
 import { describe, expect, it } from 'vitest';
 import type { InstanceState, InstanceStatus } from './compute/driver.js';
+import { RESTORED_REASON } from './compute/local-driver.js';
 import { reconcile } from './reconcile.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -130,6 +131,18 @@ describe('reconcile', () => {
       reconcile(ws('SUSPENDED', { operation: null }), { instance: inst('RUNNING'), now: at(MIN) }),
     ).toMatchObject({
       status: 'RESUMING',
+    });
+  });
+
+  it("says plainly that the backend's own stop ended it, not someone outside the hub", () => {
+    // Local mode after Ctrl-C and `npm start`: the hub's stop ended the agent.
+    const stopped = { ...inst('TERMINATED'), stopReason: RESTORED_REASON };
+    const m = reconcile(ws('READY', { operation: null }), { instance: stopped, now: at(MIN) });
+    expect(m).toMatchObject({ status: 'SUSPENDED', status_reason: RESTORED_REASON });
+    expect(RESTORED_REASON).toMatch(/^stopped when the local hub stopped/);
+    const suspended = ws('SUSPENDED', { operation: null, deadline: iso(MIN) });
+    expect(reconcile(suspended, { instance: stopped, now: at(MIN) })).toMatchObject({
+      status_reason: RESTORED_REASON,
     });
   });
 

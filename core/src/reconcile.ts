@@ -105,7 +105,7 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
     }
     case 'READY': {
       if (instance === null) return toError('instance_missing', 'the instance no longer exists');
-      const why = outsideTheHub(instance);
+      const why = instance.stopReason ?? outsideTheHub(instance);
       if (STOPPED.has(instance.status))
         return {
           status: 'SUSPENDED',
@@ -129,7 +129,10 @@ export function reconcile(ws: Workspace, obs: Observation): Mutation {
         ws.deadline !== null &&
         (instance.status === 'TERMINATED' || instance.status === 'STOPPED')
       )
-        return { status_reason: instance.statusMessage ?? MEMORY_DISCARDED, deadline: null };
+        return {
+          status_reason: instance.stopReason ?? instance.statusMessage ?? MEMORY_DISCARDED,
+          deadline: null,
+        };
       if (instance.status === 'RUNNING' || instance.status === 'STAGING')
         return {
           status: 'RESUMING',

@@ -105,7 +105,9 @@ describe('npm start keeps its workspaces', () => {
     const back = await listed(id);
     expect(back.name).toBe('keeper');
     expect(back.status).toBe('SUSPENDED');
-    expect(back.status_reason).toContain('restarted');
+    // Plainly what happened: not a crash, nor a change made outside the hub.
+    expect(back.status_reason).toMatch(/^stopped when the local hub stopped\b/);
+    expect(back.status_reason).not.toContain('outside the hub');
     expect(JSON.parse(await wshOk(['start', 'keeper', '--json'])).status).toBe('READY');
     expect(await wshOk(['ssh', 'keeper', '--', 'cat', 'note.txt'])).toContain('first-run');
     await wshOk(['ssh', id, '--', 'sh', '-c', "'echo second-run > note2.txt'"]);

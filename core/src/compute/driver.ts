@@ -29,6 +29,12 @@ export interface InstanceState {
   /** Set when the backend has a reason for the status (e.g. preemption). */
   statusMessage?: string;
   /**
+   * Set when the backend's own stop ended the instance (local mode: stopping the
+   * hub ends its agents), as the whole reason a user reads: not a change made
+   * outside the hub. GCE never sets it.
+   */
+  stopReason?: string;
+  /**
    * Where the hub reaches the agent: GCE's `networkInterfaces[0].networkIP` (the internal IP,
    * through Direct VPC egress), local: loopback. Only `get` fills it (`list` asks for less).
    */

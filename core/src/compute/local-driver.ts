@@ -44,9 +44,13 @@ export interface LocalDriverOptions {
   agentEnvFor?: (workspaceId: string) => Promise<Record<string, string>>;
 }
 
-/** Why an instance found at start without its agent is not running. */
+/**
+ * Why an instance found at start without its agent is not running: stopping the
+ * hub (Ctrl-C) ends its agents. Read in `wsh` and on the dashboard (which has
+ * its own Start button), so it names no command.
+ */
 export const RESTORED_REASON =
-  'the local hub was restarted and the agent process did not survive it; the home folder is kept, `wsh start` starts it again';
+  'stopped when the local hub stopped; its home folder is kept, start it again';
 
 /** In a workspace's folder: the sweep found it orphaned and stopped it; only an admin deletes it. */
 export const QUARANTINED_FILE = 'quarantined';
@@ -60,7 +64,7 @@ interface LocalInstance {
   /** The agent's pid: of `child`, or of an agent a previous hub process started. */
   pid: number | null;
   requestId: string;
-  statusMessage?: string;
+  stopReason?: string;
 }
 
 /**
@@ -98,7 +102,7 @@ export class LocalDriver implements ComputeDriver {
       if (existsSync(join(dir, QUARANTINED_FILE)))
         inst.spec.labels = { ...inst.spec.labels, [QUARANTINE_LABEL]: 'true' };
       this.refresh(inst);
-      if (inst.status === 'TERMINATED') inst.statusMessage = RESTORED_REASON;
+      if (inst.status === 'TERMINATED') inst.stopReason = RESTORED_REASON;
       this.instances.set(this.key(inst.spec.zone, inst.spec.name), inst);
     }
   }
@@ -106,7 +110,7 @@ export class LocalDriver implements ComputeDriver {
   /** Instances found at start whose agent was gone, for the hub to reconcile their workspaces. */
   restoredInstances(): InstanceState[] {
     return [...this.instances.values()]
-      .filter((i) => i.statusMessage === RESTORED_REASON)
+      .filter((i) => i.stopReason === RESTORED_REASON)
       .map((i) => this.stateOf(i));
   }
 
@@ -116,7 +120,7 @@ export class LocalDriver implements ComputeDriver {
       zone: inst.spec.zone,
       status: inst.status,
       labels: { ...inst.spec.labels },
-      ...(inst.statusMessage ? { statusMessage: inst.statusMessage } : {}),
+      ...(inst.stopReason ? { stopReason: inst.stopReason } : {}),
       // Its agent listens on loopback only (AGENT_LISTEN_HOST).
       internalIp: '127.0.0.1',
     };
@@ -210,7 +214,7 @@ export class LocalDriver implements ComputeDriver {
     inst.child = child;
     inst.pid = child.pid ?? null;
     inst.status = 'RUNNING';
-    delete inst.statusMessage;
+    delete inst.stopReason;
     this.record(inst);
   }
 
