@@ -72,6 +72,14 @@ async function seeOnScreen(page: Page, text: string) {
   await expect.poll(() => screenText(page), { timeout: 15_000 }).toContain(text);
 }
 
+/** The terminal page of a workspace the user cannot reach: the notice and the way back only. */
+async function expectOnlyNotFound(page: Page) {
+  await page.getByRole('link', { name: 'Back to your workspaces' }).waitFor();
+  expect(await page.getByRole('complementary', { name: 'Files' }).count()).toBe(0);
+  expect(await page.getByRole('button', { name: '+ New session' }).count()).toBe(0);
+  expect(await page.locator('.xterm-rows, [data-session]').count()).toBe(0);
+}
+
 describe('the web page against npm start', () => {
   it('signs in, creates a workspace only its owner sees, types in its terminal what ssh sees too, finds it after a reload and a dropped socket, copies and pastes, and resumes it from the page once stopped', async () => {
     const page = await signedIn(EMAIL);
@@ -115,6 +123,7 @@ describe('the web page against npm start', () => {
     await expect
       .poll(() => other.locator('.terminal-state').textContent(), { timeout: 15_000 })
       .toContain('not found');
+    await expectOnlyNotFound(other);
     await other.context().close();
     // An admin sees it among everyone's, marked as another user's.
     const admin = await signedIn('admin@example.com');
@@ -237,7 +246,7 @@ describe('the web page against npm start', () => {
     expect(await rows.count()).toBe(1);
   });
 
-  it('shows a workspace being provisioned with its progress, then uploads a file from the files panel and downloads it back with the same checksum', async () => {
+  it('shows a workspace being provisioned with its progress, then uploads a file from the files panel and downloads it back with the same checksum, and once the workspace is deleted leaves only the notice', async () => {
     const page = await signedIn('files@example.com');
     const auth = { authorization: 'Bearer dev:files@example.com' };
     const created = await fetch(`${hub.url}/workspaces`, {
@@ -298,6 +307,14 @@ describe('the web page against npm start', () => {
       .click();
     await expect.poll(() => panel.locator('tr[data-name="upload.bin"]').count()).toBe(0);
     expect(existsSync(inHome)).toBe(false);
+
+    // Deleted while its page is open: the page keeps only the notice and the way back, not the
+    // terminal or the file listing of a home that no longer exists.
+    await panel.waitFor();
+    const deleted = await fetch(`${hub.url}/workspaces/${id}`, { method: 'DELETE', headers: auth });
+    expect(deleted.ok).toBe(true);
+    await expect.poll(() => state.textContent(), { timeout: 60_000 }).toContain('not found');
+    await expectOnlyNotFound(page);
     expect(cspViolations).toEqual([]);
   }, 120_000);
 });

@@ -2,7 +2,7 @@ import type { Workspace } from '@workspace-hub/api';
 import { CHANGING, displayName, STATUS_LABEL } from '../dashboard/status.js';
 import { h, show } from '../dom.js';
 import { mountFilesPanel } from '../files/index.js';
-import { hub } from '../hub-api.js';
+import { HubProblem, hub } from '../hub-api.js';
 import { messageOf } from '../notice.js';
 import { startPolling } from '../poller.js';
 import { TerminalConnection } from './connection.js';
@@ -123,12 +123,26 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
       setState(w.error?.message ?? w.status_reason ?? 'This workspace failed.', 'error');
     }
   };
+  // No such workspace (never was, another user's, or deleted while open): nothing here can
+  // work any more, so the page keeps only the notice and the way back, not a terminal, session
+  // tabs, uploads or a stale file listing that invite actions doomed to fail.
+  const showGone = (message: string) => {
+    stop();
+    state.className = 'terminal-state error';
+    state.hidden = false;
+    show(state, message, ' ', h('a', { href: '#/' }, 'Back to your workspaces'));
+    show(section, section.firstElementChild, state);
+  };
   // Before and between connections: the workspace's status, fast while it changes.
   const watcher = startPolling(async () => {
     let w: Workspace;
     try {
       w = (await hub.status(workspaceId)).workspace;
     } catch (err) {
+      if (err instanceof HubProblem && err.status === 404) {
+        showGone(err.detail);
+        return 'steady';
+      }
       setState(messageOf(err), 'error');
       throw err;
     }
@@ -150,12 +164,16 @@ export function terminalPage(root: HTMLElement, workspaceId: string, session: st
 
   const unmountFiles = mountFilesPanel(filesPanel, { workspaceId });
   const sessionsTimer = setInterval(() => connection.listSessions(), 5000);
-  return () => {
+  let stopped = false;
+  function stop() {
+    if (stopped) return;
+    stopped = true;
     clearInterval(sessionsTimer);
     clearTimeout(hideNotice);
     watcher.stop();
     connection.close();
     view.dispose();
     unmountFiles();
-  };
+  }
+  return stop;
 }
