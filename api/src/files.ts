@@ -28,6 +28,21 @@ export function fileSegments(path: string): string[] | string {
   return segments;
 }
 
+/**
+ * The agent's own folder in the home: its SSH host key lives there (vm-agent/src/config.ts's
+ * default), so deleting or replacing it would change the workspace's host key at the agent's
+ * next start and every client would then warn of a changed host. The files API lists and reads
+ * it (the same files are visible over SFTP) but changes nothing in it; over SSH it stays the
+ * user's to change.
+ */
+export const AGENT_FOLDER = '.vm-agent';
+
+/** Why the files API changes nothing at `path` (normalised), or undefined when it may. */
+export function readOnlyReason(path: string): string | undefined {
+  if (path !== AGENT_FOLDER && !path.startsWith(`${AGENT_FOLDER}/`)) return undefined;
+  return `${AGENT_FOLDER} is the workspace agent's own folder (its SSH host key): changing it would change the workspace's host key, so the files API only lists and downloads it`;
+}
+
 /** A path relative to the home directory, normalised (no empty or `.` segments). */
 export const FilePath = z
   .string()
@@ -58,6 +73,8 @@ export const FileEntry = z.object({
   mtime: z.string(),
   /** Permission bits, e.g. 420 (0o644). */
   mode: z.number().int(),
+  /** Present when the files API changes nothing at this entry (no rename, delete, upload into it): why. */
+  read_only: z.string().optional(),
   /** Only for symlinks. `target_type`: what the target is, when it is inside the home. */
   symlink: z
     .object({

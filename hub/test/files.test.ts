@@ -343,6 +343,58 @@ describe('the file API, through the agent’s SFTP', () => {
     });
   });
 
+  it('lists and downloads the agent’s own folder (its SSH host key) but refuses to change it with 403 naming the path', async () => {
+    const key = join(home, '.vm-agent', 'ssh_host_ed25519_key');
+    const before = readFileSync(key);
+    const listed = (await json('GET', files())).body.entries.find(
+      (e: { name: string }) => e.name === '.vm-agent',
+    );
+    expect(listed).toMatchObject({
+      type: 'directory',
+      read_only: expect.stringContaining('host key'),
+    });
+    const inside = (await json('GET', files('?path=.vm-agent'))).body.entries;
+    expect(inside.find((e: { name: string }) => e.name === 'ssh_host_ed25519_key')).toMatchObject({
+      read_only: expect.any(String),
+    });
+    expect((await download('.vm-agent/ssh_host_ed25519_key')).bytes).toEqual(
+      new Uint8Array(before),
+    );
+
+    const refused = (field: string, path: string) => ({
+      status: 403,
+      code: 'permission_denied',
+      field,
+      detail: expect.stringContaining(`${field}: ${path}: `),
+    });
+    const key2 = '.vm-agent/ssh_host_ed25519_key';
+    expect((await json('DELETE', files('?path=.vm-agent&recursive=true'))).body).toMatchObject(
+      refused('path', '.vm-agent'),
+    );
+    expect((await json('DELETE', files(`?path=${q(key2)}`))).body).toMatchObject(
+      refused('path', key2),
+    );
+    expect(
+      (await json('PUT', files(`/content?path=${q(key2)}`), { body: new Uint8Array(1) })).body,
+    ).toMatchObject(refused('path', key2));
+    expect(
+      (await json('POST', files('/rename'), { json: { from: '.vm-agent', to: 'agent-old' } })).body,
+    ).toMatchObject(refused('from', '.vm-agent'));
+    writeFileSync(join(home, 'my-key'), 'not a key');
+    expect(
+      (await json('POST', files('/rename'), { json: { from: 'my-key', to: key2 } })).body,
+    ).toMatchObject(refused('to', key2));
+    expect(
+      (await json('POST', files('/folders'), { json: { path: '.vm-agent/d' } })).body,
+    ).toMatchObject(refused('path', '.vm-agent/d'));
+    expect(readFileSync(key)).toEqual(before);
+    expect(readdirSync(join(home, '.vm-agent'))).toEqual(['ssh_host_ed25519_key']);
+    // A name that only starts the same is the user's own.
+    expect(
+      (await json('POST', files('/folders'), { json: { path: '.vm-agent-notes' } })).status,
+    ).toBe(201);
+  });
+
   it('stays inside the home: .. and absolute paths are 400, a symlink leading out is 403', async () => {
     for (const path of ['../x', 'a/../../x', '/etc/passwd']) {
       for (const [method, url] of [

@@ -308,6 +308,12 @@ describe('the web page against npm start', () => {
     await expect.poll(() => panel.locator('tr[data-name="upload.bin"]').count()).toBe(0);
     expect(existsSync(inHome)).toBe(false);
 
+    // The agent's own folder (its SSH host key) is listed, as SFTP shows it, but offers no
+    // rename or delete, and says why.
+    const agentFolder = panel.locator('tr[data-name=".vm-agent"]');
+    await expect.poll(() => agentFolder.textContent()).toContain('SSH host key');
+    expect(await agentFolder.getByRole('button', { name: /^(rename|delete)$/ }).count()).toBe(0);
+
     // Deleted while its page is open: the page keeps only the notice and the way back, not the
     // terminal or the file listing of a home that no longer exists.
     await panel.waitFor();

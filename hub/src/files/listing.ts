@@ -4,6 +4,7 @@ import {
   type FileEntry,
   type FileListing,
   type FileType,
+  readOnlyReason,
 } from '@workspace-hub/core';
 import type { Attributes } from 'ssh2';
 import { isPartialUpload, removeAbandonedUploads } from './abandoned-uploads.js';
@@ -69,6 +70,8 @@ export async function listFolder(calls: SftpCalls, path: string): Promise<FileLi
         mtime: new Date(e.attrs.mtime * 1000).toISOString(),
         mode: e.attrs.mode & 0o7777,
       };
+      const readOnly = readOnlyReason(childPath(path, e.filename));
+      if (readOnly) entry.read_only = readOnly;
       if (type === 'symlink') entry.symlink = await symlinkOf(calls, childPath(path, e.filename));
       return entry;
     }),

@@ -18,6 +18,7 @@ import type { HubDeps } from '../deps.js';
 import type { HubEnv } from '../env.js';
 import { download } from '../files/download.js';
 import { listFolder } from '../files/listing.js';
+import { refuseReadOnly } from '../files/read-only.js';
 import { removePath } from '../files/remove.js';
 import { fromSftpError } from '../files/sftp-calls.js';
 import { abortUpload, uploadChunk } from '../files/upload.js';
@@ -177,6 +178,7 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
 
   app.openapi(routes.upload, async (c) => {
     const { path, upload_id } = c.req.valid('query');
+    refuseReadOnly('path', path);
     const range = contentRangeOf(c.req.valid('header')['content-range']);
     const body = uploadBody(c);
     const progress = await withSftp(deps, c.get('identity'), c.req.valid('param').id, (calls) =>
@@ -187,6 +189,7 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
 
   app.openapi(routes.abortUpload, async (c) => {
     const { path, upload_id } = c.req.valid('query');
+    refuseReadOnly('path', path);
     await withSftp(deps, c.get('identity'), c.req.valid('param').id, (calls) =>
       abortUpload(calls, path, upload_id),
     );
@@ -197,6 +200,7 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
     const { path } = c.req.valid('json');
     if (path === '')
       throw new HubError('invalid_argument', 'path: name the new folder', { field: 'path' });
+    refuseReadOnly('path', path);
     await withSftp(deps, c.get('identity'), c.req.valid('param').id, (calls) =>
       calls.mkdir(path).catch((err) => {
         throw fromSftpError(err, 'path', path);
@@ -215,6 +219,8 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
         throw new HubError('invalid_argument', `${field}: the home directory cannot be renamed`, {
           field,
         });
+    refuseReadOnly('from', from);
+    refuseReadOnly('to', to);
     await withSftp(deps, c.get('identity'), c.req.valid('param').id, async (calls) => {
       await calls.lstat(from).catch((err) => {
         throw fromSftpError(err, 'from', from);
@@ -234,6 +240,7 @@ export function registerFileRoutes(app: OpenAPIHono<HubEnv>, deps: HubDeps): voi
 
   app.openapi(routes.remove, async (c) => {
     const { path, recursive } = c.req.valid('query');
+    refuseReadOnly('path', path);
     await withSftp(deps, c.get('identity'), c.req.valid('param').id, (calls) =>
       removePath(calls, path, recursive === 'true'),
     );

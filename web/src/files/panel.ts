@@ -191,20 +191,26 @@ export function filesPanel(root: HTMLElement, workspaceId: string): () => void {
         name,
         h('div', { class: 'muted files-details' }, details),
         note ? h('div', { class: 'muted files-link' }, note) : null,
+        // The hub refuses to change it (the agent's own folder): no actions that cannot work.
+        e.read_only ? h('div', { class: 'muted files-read-only' }, e.read_only) : null,
       ),
       h(
         'td',
         { class: 'files-actions' },
-        h(
-          'button',
-          { type: 'button', class: 'link', onclick: () => void rename(e, path) },
-          'rename',
-        ),
-        h(
-          'button',
-          { type: 'button', class: 'link danger', onclick: () => void remove(e, path) },
-          'delete',
-        ),
+        ...(e.read_only
+          ? []
+          : [
+              h(
+                'button',
+                { type: 'button', class: 'link', onclick: () => void rename(e, path) },
+                'rename',
+              ),
+              h(
+                'button',
+                { type: 'button', class: 'link danger', onclick: () => void remove(e, path) },
+                'delete',
+              ),
+            ]),
       ),
     );
   }
