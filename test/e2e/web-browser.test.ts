@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type NpmStartHub, startNpmStart } from '@workspace-hub/testing';
-import { type Browser, chromium, type Dialog, type Page } from 'playwright-core';
+import type { Browser, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentProcessesUnder, runWsh } from '../../client/test/local-hub.js';
+import { launchChromium, stopBrowserAndHub } from './browser-and-hub.js';
 import { wshTerminal } from './wsh-terminal.js';
 
 /**
@@ -33,23 +34,13 @@ beforeAll(async () => {
       // reconnect under every terminal step without the user noticing.
       env: { HUB_ADMINS: 'admin@example.com', HUB_TERMINAL_MAX_SECONDS: '6' },
     }),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      // Root in CI: Chromium's sandbox needs user namespaces it is not given there.
-      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-    }),
+    launchChromium(),
   ]);
   hub = launched;
   browser = started;
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await hub?.stop();
-  for (const pid of agentProcessesUnder(join(root, 'data'))) process.kill(pid, 'SIGKILL');
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => stopBrowserAndHub(browser, hub, root));
 
 async function signedIn(email: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

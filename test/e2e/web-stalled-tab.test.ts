@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type NpmStartHub, startNpmStart } from '@workspace-hub/testing';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { agentProcessesUnder, runWsh } from '../../client/test/local-hub.js';
+import { runWsh } from '../../client/test/local-hub.js';
+import { launchChromium, stopBrowserAndHub } from './browser-and-hub.js';
 import { wshTerminal } from './wsh-terminal.js';
 
 /**
@@ -20,22 +21,13 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'wsh-web-stall-'));
   const [launched, started] = await Promise.all([
     startNpmStart({ dataDir: join(root, 'data'), port: await freePort() }),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-    }),
+    launchChromium(),
   ]);
   hub = launched;
   browser = started;
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await hub?.stop();
-  for (const pid of agentProcessesUnder(join(root, 'data'))) process.kill(pid, 'SIGKILL');
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => stopBrowserAndHub(browser, hub, root));
 
 it('lets a stalled tab go so ssh beside it keeps going, then the tab says why and attaches again', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
