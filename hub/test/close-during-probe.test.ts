@@ -1,8 +1,6 @@
-import { createGceDriver } from '@workspace-hub/core';
-import { freePort, startComputeFake } from '@workspace-hub/testing';
+import { freePort } from '@workspace-hub/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { startHub } from '../src/server.js';
+import { startServedHub } from './served-hub.js';
 
 /**
  * A hub closed while its Firestore readiness probe is being retried by the client library
@@ -22,21 +20,7 @@ describe('closing the hub', () => {
     // Nothing listens there; the client library also reads the emulator from the environment.
     const firestore = `127.0.0.1:${await freePort()}`;
     process.env.FIRESTORE_EMULATOR_HOST = firestore;
-    const fake = await startComputeFake({ project: projectId });
-    const config = loadConfig({
-      HUB_DRIVER: 'gce',
-      HUB_AUTH: 'dev',
-      HUB_URL: 'https://hub.example.test',
-      HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
-      HUB_COMPUTE_ENDPOINT: fake.endpoint,
-      PORT: String(await freePort()),
-      GOOGLE_CLOUD_PROJECT: projectId,
-      FIRESTORE_EMULATOR_HOST: firestore,
-    });
-    const hub = await startHub(config, '127.0.0.1', {
-      driver: () =>
-        createGceDriver({ projectId, endpoint: fake.endpoint, authClient: fake.authClient }),
-    });
+    const { hub, fake } = await startServedHub(projectId, firestore);
     await hub.ready;
     // /health starts a probe (the hub's start did too); its first attempt fails at once.
     const health = await fetch(`${hub.url}/health`);

@@ -1,10 +1,8 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { createGceDriver } from '@workspace-hub/core';
-import { freePort, startComputeFake } from '@workspace-hub/testing';
 import { describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { SHUTDOWN_BUDGET_MS, startHub } from '../src/server.js';
+import { SHUTDOWN_BUDGET_MS } from '../src/server.js';
+import { startServedHub } from './served-hub.js';
 
 /**
  * A hub closed while a request is still under way on one of its connections (here a request
@@ -15,21 +13,7 @@ import { SHUTDOWN_BUDGET_MS, startHub } from '../src/server.js';
 describe('closing the hub', () => {
   it('cuts a request still under way instead of waiting for it past the shutdown budget', async () => {
     const projectId = `close-open-${Date.now()}`;
-    const fake = await startComputeFake({ project: projectId });
-    const config = loadConfig({
-      HUB_DRIVER: 'gce',
-      HUB_AUTH: 'dev',
-      HUB_URL: 'https://hub.example.test',
-      HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
-      HUB_COMPUTE_ENDPOINT: fake.endpoint,
-      PORT: String(await freePort()),
-      GOOGLE_CLOUD_PROJECT: projectId,
-      FIRESTORE_EMULATOR_HOST: inject('firestoreEmulatorHost'),
-    });
-    const hub = await startHub(config, '127.0.0.1', {
-      driver: () =>
-        createGceDriver({ projectId, endpoint: fake.endpoint, authClient: fake.authClient }),
-    });
+    const { hub, fake } = await startServedHub(projectId, inject('firestoreEmulatorHost'));
     await hub.ready;
     try {
       const stalled = connect(hub.port, '127.0.0.1');

@@ -1,14 +1,12 @@
-import { createGceDriver } from '@workspace-hub/core';
 import {
   type ComputeFake,
   type FirestoreEmulator,
   freePort,
   refusesConnections,
-  startComputeFake,
   startFirestoreEmulator,
 } from '@workspace-hub/testing';
-import { loadConfig } from '../src/config.js';
-import { type RunningHub, startHub } from '../src/server.js';
+import type { RunningHub } from '../src/server.js';
+import { startServedHub } from './served-hub.js';
 
 /**
  * A real hub (gce driver on the Compute fake, dev auth) over a Firestore emulator of its own, one
@@ -39,22 +37,7 @@ export async function startHubOverOwnFirestore(name: string): Promise<HubOverOwn
     await emulator?.stop();
   };
   try {
-    fake = await startComputeFake({ project: projectId });
-    const compute = fake;
-    const config = loadConfig({
-      HUB_DRIVER: 'gce',
-      HUB_AUTH: 'dev',
-      HUB_URL: 'https://hub.example.test',
-      HUB_WORKSPACE_IMAGE: 'europe-docker.pkg.dev/acme-dev-123/workspace-hub/workspace:v1',
-      HUB_COMPUTE_ENDPOINT: compute.endpoint,
-      PORT: String(await freePort()),
-      GOOGLE_CLOUD_PROJECT: projectId,
-      FIRESTORE_EMULATOR_HOST: emulator.host,
-    });
-    hub = await startHub(config, '127.0.0.1', {
-      driver: () =>
-        createGceDriver({ projectId, endpoint: compute.endpoint, authClient: compute.authClient }),
-    });
+    ({ hub, fake } = await startServedHub(projectId, emulator.host));
     await hub.ready;
   } catch (err) {
     await close();
