@@ -120,6 +120,18 @@ export function runWsh(
   });
 }
 
+/**
+ * The environment of a device with no identity at all: no dev email, no service-account key, and
+ * a gcloud config folder under `dir` that holds no account.
+ */
+export function noIdentityEnv(dir: string): Record<string, string> {
+  return {
+    WSH_DEV_EMAIL: '',
+    GOOGLE_APPLICATION_CREDENTIALS: '',
+    CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
+  };
+}
+
 /** Where a device keeps its `wsh` config and which home it runs in (filled in by the set-up). */
 export interface WshDevice {
   configDir: string;

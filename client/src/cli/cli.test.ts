@@ -6,7 +6,13 @@ import type { Workspace } from '@workspace-hub/api';
 import { freePort, startIapRelay } from '@workspace-hub/testing';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalHub, runWsh, startLocalHub, WSH_MAIN } from '../../test/local-hub.js';
+import {
+  type LocalHub,
+  noIdentityEnv,
+  runWsh,
+  startLocalHub,
+  WSH_MAIN,
+} from '../../test/local-hub.js';
 import { replaceManagedBlock } from './commands/config-ssh.js';
 import { CliError } from './errors.js';
 import { verifiedHostKey } from './host-keys.js';
@@ -83,11 +89,7 @@ describe('wsh errors', () => {
     const r = await runWsh(['ls'], {
       configDir: join(dir, 'no-identity'),
       hub: hub.url,
-      env: {
-        WSH_DEV_EMAIL: '',
-        GOOGLE_APPLICATION_CREDENTIALS: '',
-        CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
-      },
+      env: noIdentityEnv(dir),
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('set WSH_DEV_EMAIL');
@@ -96,11 +98,7 @@ describe('wsh errors', () => {
     const elsewhere = await runWsh(['ls'], {
       configDir: join(dir, 'no-identity'),
       hub: `http://127.0.0.1:${await freePort()}`,
-      env: {
-        WSH_DEV_EMAIL: '',
-        GOOGLE_APPLICATION_CREDENTIALS: '',
-        CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
-      },
+      env: noIdentityEnv(dir),
     });
     expect(elsewhere.stderr).toContain('gcloud auth login');
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@workspace-hub/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalHub, runWsh, startLocalHub } from '../../test/local-hub.js';
+import { type LocalHub, noIdentityEnv, runWsh, startLocalHub } from '../../test/local-hub.js';
 import type { StepResult } from './doctor/step.js';
 
 const ADMIN = 'admin@example.com';
@@ -91,11 +91,7 @@ describe('wsh doctor on a local hub', () => {
     const r = await runWsh(['doctor', '--json'], {
       configDir: join(dir, 'nobody'),
       hub: hub.url,
-      env: {
-        WSH_DEV_EMAIL: '',
-        GOOGLE_APPLICATION_CREDENTIALS: '',
-        CLOUDSDK_CONFIG: join(dir, 'no-gcloud-config'),
-      },
+      env: noIdentityEnv(dir),
     });
     expect(r.code).toBe(1);
     const s = steps(r.stdout);
